@@ -1,0 +1,41 @@
+# Every target sets itself up first, so each README command works on a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SAMPLE := data/samples/sample_trust_log.csv
+
+.PHONY: setup audit test lint bench sample clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+## The main job: assess the shipped sample log and write the results under reports/.
+audit: $(STAMP)
+	$(BIN)/ypsi-audit assess $(SAMPLE) --out reports/sample/assessment.csv
+
+## The whole test suite (what CI runs).
+test: $(STAMP)
+	$(BIN)/ruff check ypsi_audit tests benchmarks
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check ypsi_audit tests benchmarks
+	$(BIN)/ruff format --check ypsi_audit tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_assess.py
+
+## Regenerate the shipped sample log (same seed, same file).
+sample: $(STAMP)
+	$(BIN)/ypsi-audit synth --settings 12 --years 3 --seed 2024 --out $(SAMPLE)
+
+clean:
+	rm -rf $(VENV) reports/sample
