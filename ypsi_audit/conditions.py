@@ -1,0 +1,336 @@
+"""The condition language of policy files: parse, check against the contract, evaluate.
+
+A condition is a small YAML tree. Branches combine conditions; leaves test one column:
+
+    all: [...]            every part holds (Kleene and)
+    any: [...]            some part holds (Kleene or)
+    not: {...}            the part does not hold
+    first_recorded: [...] the first part the record can decide; later parts only where
+                          the earlier ones are unknown ("the flag, or where blank, ...")
+
+    column: NAME          a contract column (or, in recording rules, a derived value)
+    minus: NAME           optional, whole-number columns: test NAME's value subtracted
+    <operator>: OPERAND   exactly one of the operators below
+
+Operators, and what a blank value gives:
+
+    is: VALUE             true / false / a code / blank        blank: unknown (except `is: blank`)
+    is_not: VALUE         recorded as something else, or blank  blank: counts as "not" (definite)
+    one_of: [CODES]       the code is one of these             blank: unknown
+    less_than, at_most,   compare a whole number or a level    blank: unknown
+    at_least, greater_than
+
+An operand may be a literal or `{param: NAME}`, a parameter declared by the policy.
+`is_not` is the only operator for which a blank is an answer; recording requirements
+use it because a step that was not written down was not shown to be done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import contract
+from .errors import PolicyError, closest
+from .tristate import Tri, all_of, any_of
+
+BRANCHES = ("all", "any", "not", "first_recorded")
+OPERATORS = ("is", "is_not", "one_of", "less_than", "at_most", "at_least", "greater_than")
+COMPARISONS = {
+    "less_than": np.less,
+    "at_most": np.less_equal,
+    "at_least": np.greater_equal,
+    "greater_than": np.greater,
+}
+LEAF_KEYS = ("column", "minus", *OPERATORS)
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """A policy parameter: a whole number in a range, or a level of an ordinal column."""
+
+    name: str
+    type: str  # "int" or "level"
+    default: Any
+    description: str = ""
+    minimum: int | None = None
+    maximum: int | None = None
+    of: str | None = None  # for levels: the ordinal column whose codes are allowed
+
+    def check(self, value: Any, where: str) -> Any:
+        """Return the value in canonical form, or raise PolicyError saying what is allowed."""
+        if self.type == "int":
+            try:
+                number = int(str(value).strip())
+            except ValueError:
+                raise PolicyError(
+                    where, f"parameter {self.name} must be a whole number, not '{value}'"
+                ) from None
+            low = self.minimum if self.minimum is not None else -(10**9)
+            high = self.maximum if self.maximum is not None else 10**9
+            if not low <= number <= high:
+                raise PolicyError(
+                    where, f"parameter {self.name} must be between {low} and {high}, not {number}"
+                )
+            return number
+        levels = contract.BY_NAME[self.of].codes
+        text = str(value).strip().lower()
+        if text not in levels:
+            suggestion = closest(text, levels)
+            hint = f"did you mean '{suggestion}'?" if suggestion else "use one of " + ", ".join(levels)
+            raise PolicyError(where, f"parameter {self.name} cannot be '{value}'; {hint}")
+        return text
+
+
+@dataclass(frozen=True)
+class Leaf:
+    column: str
+    op: str
+    operand: Any
+    minus: str | None = None
+
+    def evaluate(self, ctx: Record, lenient: bool = False) -> Tri:
+        if self.op == "is_not":
+            if lenient:  # a blank counts as done: only a recorded "other" value fires
+                hit = Leaf(self.column, "is", self.operand).evaluate(ctx)
+                return Tri.known(~hit.t & ~ctx.missing(self.column))
+            return Tri.known(~Leaf(self.column, "is", self.operand).evaluate(ctx).t)
+        if self.op == "is" and self.operand == "blank":
+            return Tri.constant(False, ctx.n) if lenient else Tri.known(ctx.missing(self.column))
+        kind = ctx.kind(self.column)
+        if kind == "bool":
+            value = ctx.tri(self.column)
+            return value if self.operand is True else ~value
+        if self.op in ("is", "one_of"):
+            wanted = [self.operand] if self.op == "is" else list(self.operand)
+            codes, levels = ctx.codes(self.column)
+            hit = np.isin(codes, [levels.index(w) for w in wanted])
+            return Tri(hit, ~hit & (codes >= 0))
+        compare = COMPARISONS[self.op]
+        operand = ctx.resolve(self.operand)
+        if kind == "ordinal":
+            codes, levels = ctx.codes(self.column)
+            known = codes >= 0
+            hit = compare(codes, levels.index(operand))
+        else:
+            values, known = ctx.ints(self.column)
+            if self.minus is not None:
+                other, other_known = ctx.ints(self.minus)
+                values, known = values - other, known & other_known
+            hit = compare(values, operand)
+        return Tri(hit & known, ~hit & known)
+
+    def columns(self) -> set[str]:
+        return {self.column} | ({self.minus} if self.minus else set())
+
+
+@dataclass(frozen=True)
+class Branch:
+    kind: str
+    parts: tuple[Node, ...]
+
+    def evaluate(self, ctx: Record, lenient: bool = False) -> Tri:
+        values = [p.evaluate(ctx, lenient) for p in self.parts]
+        if self.kind == "all":
+            return all_of(values)
+        if self.kind == "any":
+            return any_of(values)
+        if self.kind == "not":
+            return ~values[0]
+        out = values[0]
+        for value in values[1:]:
+            out = out.otherwise(value)
+        return out
+
+    def columns(self) -> set[str]:
+        return set().union(*(p.columns() for p in self.parts))
+
+
+Node = Leaf | Branch
+
+
+class Record:
+    """The columns of one frame as NumPy arrays, converted once and shared by all rules."""
+
+    def __init__(
+        self,
+        arrays: Callable[[str], Any],
+        n: int,
+        params: Mapping[str, Any],
+        derived: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._arrays = arrays  # column name -> ("bool", t, f) | ("codes", codes) | ("int", v, known)
+        self.n = n
+        self.params = dict(params)
+        self.derived = dict(derived or {})
+        self._cache: dict[str, Any] = {}
+        self._implied: dict[str, Tri] = {}
+
+    def kind(self, column: str) -> str:
+        spec = contract.BY_NAME.get(column) or contract.DERIVED[column]
+        return spec.kind
+
+    def _get(self, column: str) -> Any:
+        if column in self.derived:
+            return self.derived[column]
+        if column not in self._cache:
+            self._cache[column] = self._arrays(column)
+        return self._cache[column]
+
+    def tri(self, column: str) -> Tri:
+        if column in self._implied:
+            return self._implied[column]
+        value = self._get(column)
+        tri = value if isinstance(value, Tri) else Tri(value[1], value[2])
+        spec = contract.BY_NAME.get(column)
+        if spec is not None and spec.parent is not None:
+            # A follow-up left blank after its event did not happen is a "no".
+            tri = Tri(tri.t, tri.f | (self.tri(spec.parent).f & tri.unknown))
+        self._implied[column] = tri
+        return tri
+
+    def codes(self, column: str) -> tuple[np.ndarray, list[str]]:
+        value = self._get(column)
+        spec = contract.BY_NAME.get(column) or contract.DERIVED[column]
+        return value[1], list(spec.codes)
+
+    def ints(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        value = self._get(column)
+        return value[1], value[2]
+
+    def missing(self, column: str) -> np.ndarray:
+        """Where the record itself is blank (before any follow-up is implied)."""
+        kind = self.kind(column)
+        if kind == "bool":
+            value = self._get(column)
+            return value.unknown if isinstance(value, Tri) else ~(value[1] | value[2])
+        if kind in ("category", "ordinal"):
+            return self.codes(column)[0] < 0
+        return ~self.ints(column)[1]
+
+    def resolve(self, operand: Any) -> Any:
+        return self.params[operand.name] if isinstance(operand, Param) else operand
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+def parse(
+    tree: Any,
+    *,
+    path: str,
+    rule: str,
+    params: Mapping[str, ParamSpec],
+    allow_derived: bool = False,
+) -> Node:
+    """Turn a YAML condition into nodes, checking every name against the contract."""
+    return _Parser(path, rule, params, allow_derived).node(tree)
+
+
+class _Parser:
+    def __init__(
+        self, path: str, rule: str, params: Mapping[str, ParamSpec], allow_derived: bool
+    ) -> None:
+        self.path, self.rule, self.params = path, rule, params
+        self.columns = dict(contract.BY_NAME)
+        if allow_derived:
+            self.columns.update(contract.DERIVED)
+
+    def fail(self, problem: str) -> PolicyError:
+        return PolicyError(self.path, problem, rule=self.rule)
+
+    def suggest(self, word: Any, choices: Any, what: str) -> PolicyError:
+        best = closest(str(word), choices)
+        hint = f"; did you mean '{best}'?" if best else ""
+        return self.fail(f"unknown {what} '{word}'{hint}")
+
+    def node(self, tree: Any) -> Node:
+        if not isinstance(tree, dict) or not tree:
+            raise self.fail("a condition must be a mapping such as {column: ..., is: true}")
+        branch = [k for k in tree if k in BRANCHES]
+        if branch:
+            return self.branch(tree, branch[0])
+        if "column" in tree:
+            return self.leaf(tree)
+        key = next(iter(tree))
+        raise self.suggest(key, (*BRANCHES, *LEAF_KEYS), "operator")
+
+    def branch(self, tree: dict, kind: str) -> Branch:
+        if len(tree) != 1:
+            extra = next(k for k in tree if k != kind)
+            raise self.fail(f"'{kind}' cannot be combined with '{extra}' in one condition")
+        body = tree[kind]
+        if kind == "not":
+            return Branch(kind, (self.node(body),))
+        if not isinstance(body, list) or not body:
+            raise self.fail(f"'{kind}' needs a non-empty list of conditions")
+        return Branch(kind, tuple(self.node(part) for part in body))
+
+    def leaf(self, tree: dict) -> Leaf:
+        for key in tree:
+            if key not in LEAF_KEYS:
+                raise self.suggest(key, (*BRANCHES, *LEAF_KEYS), "operator")
+        ops = [k for k in tree if k in OPERATORS]
+        if len(ops) != 1:
+            raise self.fail(f"column {tree['column']} needs exactly one operator, found {len(ops)}")
+        column, op, operand = str(tree["column"]), ops[0], tree[ops[0]]
+        spec = self.column(column)
+        minus = tree.get("minus")
+        if minus is not None:
+            other = self.column(str(minus))
+            if spec.kind != "int" or other.kind != "int":
+                raise self.fail(f"'minus' works only between whole-number columns, not {column}")
+        operand = self.operand(spec, op, operand)
+        return Leaf(column, op, operand, None if minus is None else str(minus))
+
+    def column(self, name: str) -> contract.Column:
+        if name not in self.columns:
+            raise self.suggest(name, self.columns, "column")
+        return self.columns[name]
+
+    def operand(self, spec: contract.Column, op: str, operand: Any) -> Any:
+        if op in ("is", "is_not"):
+            if operand == "blank":
+                return operand
+            if spec.kind == "bool":
+                if not isinstance(operand, bool):
+                    raise self.fail(f"{spec.name} is true/false; '{op}' takes true, false or blank")
+                return operand
+            return self.code(spec, operand)
+        if op == "one_of":
+            if spec.kind not in ("category", "ordinal") or not isinstance(operand, list):
+                raise self.fail(f"'one_of' takes a list of codes of a category column ({spec.name})")
+            return tuple(self.code(spec, item) for item in operand)
+        # comparisons
+        if spec.kind not in ("int", "ordinal"):
+            raise self.fail(f"'{op}' compares numbers or levels; {spec.name} is {spec.kind}")
+        if isinstance(operand, dict):
+            name = operand.get("param")
+            if set(operand) != {"param"} or name not in self.params:
+                raise self.suggest(name, self.params, "parameter")
+            param = self.params[name]
+            if spec.kind == "ordinal" and (param.type != "level" or param.of != spec.name):
+                raise self.fail(f"parameter {name} is not a level of {spec.name}")
+            if spec.kind == "int" and param.type != "int":
+                raise self.fail(f"parameter {name} is not a whole number")
+            return Param(name)
+        if spec.kind == "ordinal":
+            return self.code(spec, operand)
+        if isinstance(operand, bool) or not isinstance(operand, int):
+            raise self.fail(f"'{op}' on {spec.name} needs a whole number, not '{operand}'")
+        return operand
+
+    def code(self, spec: contract.Column, value: Any) -> str:
+        if spec.kind not in ("category", "ordinal") or value not in spec.codes:
+            if spec.kind not in ("category", "ordinal"):
+                raise self.fail(f"{spec.name} has no codes; cannot test it against '{value}'")
+            raise self.suggest(value, spec.codes, f"code for {spec.name}")
+        return str(value)
