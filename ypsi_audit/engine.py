@@ -10,6 +10,7 @@ combination of bits, not per row, so a million rows cost a handful of string joi
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,52 @@ _CONSISTENCY = np.array(
 )
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """Every rule of a policy evaluated on every row: the engine's raw answers."""
+
+    policy: Policy
+    params: dict[str, Any]
+    factors: list[Tri]
+    outcome: np.ndarray  # positions in contract.OUTCOMES
+    experimental_criteria: list[Tri]
+    experimental: Tri
+    recording: list[Tri]  # a gap where true
+    recording_lenient: list[Tri]  # a gap even when blanks count as done: "not done"
+    decision: np.ndarray  # -1 blank, 0 referred_police, 1 handled_in_setting
+
+
+def evaluate(
+    frame: pd.DataFrame,
+    policy: str | Policy = DEFAULT_POLICY,
+    params: Mapping[str, Any] | None = None,
+) -> Evaluation:
+    """Evaluate factors, outcome, experimental criteria and recording rules once."""
+    policy = load_policy(policy)
+    values = policy.resolve_params(params)
+    n = len(frame)
+    record = Record(ColumnReader(frame), n, values)
+    factors = [rule.condition.evaluate(record) for rule in policy.factors]
+    outcome = guidance_outcome(factors, n)
+    criteria = [rule.condition.evaluate(record) for rule in policy.experimental]
+    experimental = _all(criteria, n)
+    record.derived["guidance_outcome"] = ("codes", outcome)
+    record.derived["experimental"] = experimental
+    return Evaluation(
+        policy=policy,
+        params=values,
+        factors=factors,
+        outcome=outcome,
+        experimental_criteria=criteria,
+        experimental=experimental,
+        recording=[rule.condition.evaluate(record) for rule in policy.recording],
+        recording_lenient=[
+            rule.condition.evaluate(record, lenient=True) for rule in policy.recording
+        ],
+        decision=record.codes("decision")[0],
+    )
+
+
 def assess(
     frame: pd.DataFrame,
     policy: str | Policy = DEFAULT_POLICY,
@@ -44,34 +91,47 @@ def assess(
     `policy` is a shipped policy id, a path to a policy YAML file, or a loaded Policy;
     `params` overrides the policy's parameter defaults and is checked against them.
     """
-    policy = load_policy(policy)
-    values = policy.resolve_params(params)
-    record = Record(ColumnReader(frame), len(frame), values)
-    factors = [rule.condition.evaluate(record) for rule in policy.factors]
-    outcome = guidance_outcome(factors, len(frame))
-    experimental = _all(
-        [rule.condition.evaluate(record) for rule in policy.experimental], len(frame)
-    )
-    record.derived["guidance_outcome"] = ("codes", outcome)
-    record.derived["experimental"] = experimental
-    strict = [rule.condition.evaluate(record) for rule in policy.recording]
-    lenient = [rule.condition.evaluate(record, lenient=True) for rule in policy.recording]
-    decision = record.codes("decision")[0]
-    factor_ids = [rule.id for rule in policy.factors]
-    gap_ids = [rule.id for rule in policy.recording]
+    ev = evaluate(frame, policy, params)
+    factor_ids = [rule.id for rule in ev.policy.factors]
+    gap_ids = [rule.id for rule in ev.policy.recording]
     return frame.assign(
-        policy=pd.Categorical.from_codes(np.zeros(len(frame), np.int8), [policy.label]),
-        guidance_outcome=pd.Categorical.from_codes(outcome, contract.OUTCOMES),
-        aggravating_factors=id_lists([f.t for f in factors], factor_ids),
-        unknown_factors=id_lists([f.unknown for f in factors], factor_ids),
-        experimental=experimental.as_boolean(),
+        policy=pd.Categorical.from_codes(np.zeros(len(frame), np.int8), [ev.policy.label]),
+        guidance_outcome=pd.Categorical.from_codes(ev.outcome, contract.OUTCOMES),
+        aggravating_factors=id_lists([f.t for f in ev.factors], factor_ids),
+        unknown_factors=id_lists([f.unknown for f in ev.factors], factor_ids),
+        experimental=ev.experimental.as_boolean(),
         consistency=pd.Categorical.from_codes(
-            _CONSISTENCY[outcome, decision + 1], contract.CONSISTENCY
+            _CONSISTENCY[ev.outcome, ev.decision + 1], contract.CONSISTENCY
         ),
-        recording_gaps=id_lists([g.t for g in strict], gap_ids),
-        recording_gap_status=gap_status(strict, lenient, gap_ids),
-        recording_unknown=id_lists([g.unknown for g in strict], gap_ids),
+        recording_gaps=id_lists([g.t for g in ev.recording], gap_ids),
+        recording_gap_status=gap_status(ev.recording, ev.recording_lenient, gap_ids),
+        recording_unknown=id_lists([g.unknown for g in ev.recording], gap_ids),
     )
+
+
+STATES = ("absent", "present", "unknown")
+_SECTIONS = {"factors": "factors", "experimental": "experimental_criteria",
+             "recording": "recording"}
+
+
+def rule_states(
+    frame: pd.DataFrame,
+    policy: str | Policy = DEFAULT_POLICY,
+    params: Mapping[str, Any] | None = None,
+    section: str = "factors",
+) -> pd.DataFrame:
+    """One column per rule of a section, each `present`, `absent` or `unknown`.
+
+    For recording requirements `present` means the requirement is not met (a gap).
+    Reports use this to say which factor or blank field drove an outcome.
+    """
+    ev = evaluate(frame, policy, params)
+    rules = getattr(ev.policy, section)
+    columns = {}
+    for rule, value in zip(rules, getattr(ev, _SECTIONS[section]), strict=True):
+        codes = np.where(value.t, 1, np.where(value.f, 0, 2)).astype(np.int8)
+        columns[rule.id] = pd.Categorical.from_codes(codes, STATES)
+    return pd.DataFrame(columns, index=frame.index)
 
 
 def guidance_outcome(factors: Sequence[Tri], n: int) -> np.ndarray:

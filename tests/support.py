@@ -1,0 +1,38 @@
+"""Small helpers shared by the tests: build contract-typed frames from plain records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from ypsi_audit import contract
+
+BASE: dict[str, Any] = {
+    "incident_id": "T1",
+    "setting_id": "S01",
+    "incident_type": "image_sharing",
+    "reported_on": "2025-03-03",
+}
+
+
+def frame_of(records: Iterable[Mapping[str, Any]], *, base: Mapping[str, Any] = BASE) -> pd.DataFrame:
+    """A frame in the contract's dtypes; fields a record leaves out are blank."""
+    rows = [{**base, **record} for record in records]
+    columns: dict[str, Any] = {}
+    for spec in contract.COLUMNS:
+        values = [row.get(spec.name) for row in rows]
+        if spec.kind == "bool":
+            columns[spec.name] = pd.array(values, dtype="boolean")
+        elif spec.kind in ("category", "ordinal"):
+            columns[spec.name] = pd.Categorical(
+                values, categories=spec.codes, ordered=spec.kind == "ordinal"
+            )
+        elif spec.kind == "int":
+            columns[spec.name] = pd.array(values, dtype="Int64")
+        elif spec.kind == "date":
+            columns[spec.name] = pd.to_datetime(pd.Series(values, dtype="object"))
+        else:
+            columns[spec.name] = pd.array(values, dtype="string")
+    return pd.DataFrame(columns)

@@ -1,0 +1,158 @@
+"""The `ypsi-audit` command. Only argparse is imported at start; each command imports
+what it needs, so `ypsi-audit --help` answers at once."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .errors import YpsiError
+
+EPILOG = "Run 'ypsi-audit COMMAND --help' for the options of a command."
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except YpsiError as error:
+        print(f"ypsi-audit: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("ypsi-audit: stopped.", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ypsi-audit",
+        description=(
+            "Check how settings handled youth-produced sexual imagery incidents against "
+            "police and national guidance, from anonymised incident logs."
+        ),
+        epilog=EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    assess = commands.add_parser(
+        "assess",
+        help="apply a policy to every incident of a log",
+        description=(
+            "Apply a policy to every incident: the outcome the guidance recommends, why, "
+            "whether the setting's decision agreed, and which recording steps are missing."
+        ),
+    )
+    assess.add_argument("input", metavar="INPUT", help="incident log: .csv, .xlsx or .parquet")
+    _policy_options(assess)
+    assess.add_argument(
+        "--out", required=True, metavar="OUT", help="where to write: OUT.csv or OUT.parquet"
+    )
+    assess.add_argument("--sheet", help="XLSX only: the sheet to read (default: the first)")
+    assess.set_defaults(handler=_assess)
+
+    policies = commands.add_parser(
+        "policies",
+        help="list the shipped policies with their parameters",
+        description="List the shipped policies, their parameters and defaults.",
+    )
+    policies.set_defaults(handler=_policies)
+
+    synth = commands.add_parser(
+        "synth",
+        help="make a synthetic trust log for trying the tool",
+        description=(
+            "Make a realistic synthetic incident log for a trust over English academic "
+            "years. The same seed always gives the same file."
+        ),
+    )
+    synth.add_argument("--settings", type=int, default=12, help="number of settings (default 12)")
+    synth.add_argument("--years", type=int, default=3, help="academic years (default 3)")
+    synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    synth.add_argument("--rows", type=int, help="exact number of incidents instead")
+    synth.add_argument("--out", required=True, help="OUT.csv, OUT.parquet or OUT.xlsx")
+    synth.set_defaults(handler=_synth)
+    return parser
+
+
+def _policy_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--policy",
+        default="cheshire-quick-guide",
+        metavar="ID_OR_PATH",
+        help="a shipped policy id or a policy YAML file (default: cheshire-quick-guide)",
+    )
+    command.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a policy parameter; repeat for several",
+    )
+
+
+def parse_params(pairs: Sequence[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise YpsiError(f"--param {pair}: write it as NAME=VALUE, for example under_age=13.")
+        params[name.strip()] = value.strip()
+    return params
+
+
+def _assess(args: argparse.Namespace) -> int:
+    from .assessing import assess_file
+
+    summary = assess_file(
+        args.input,
+        args.out,
+        policy=args.policy,
+        params=parse_params(args.param),
+        sheet=args.sheet,
+    )
+    print(summary)
+    return 0
+
+
+def _policies(args: argparse.Namespace) -> int:
+    from .policy import available_policies, load_policy
+
+    for policy_id in available_policies():
+        policy = load_policy(policy_id)
+        print(f"{policy.label}  {policy.title}")
+        print(f"  {len(policy.factors)} factors, {len(policy.experimental)} experimental "
+              f"criteria, {len(policy.recording)} recording requirements")
+        for name, spec in policy.parameters.items():
+            allowed = (
+                f"{spec.minimum} to {spec.maximum}" if spec.type == "int"
+                else f"a level of {spec.of}"
+            )
+            print(f"  --param {name}={spec.default}  ({allowed}) {spec.description}")
+    return 0
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from .synth import generate, write_log
+
+    if args.settings < 1 or args.years < 1 or (args.rows is not None and args.rows < 1):
+        raise YpsiError("--settings, --years and --rows must be at least 1.")
+    frame = generate(args.settings, args.years, args.seed, n=args.rows)
+    write_log(frame, args.out)
+    print(f"Wrote {len(frame):,} synthetic incidents from {args.settings} settings to {args.out}.")
+    return 0
+
+
+def _version() -> str:
+    from . import __version__
+
+    return f"ypsi-audit {__version__}"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

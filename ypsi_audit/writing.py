@@ -1,0 +1,74 @@
+"""Write tables the way the contract spells them, atomically and readable by the owner only.
+
+Outputs hold sensitive records, so a file is written to a temporary name in the same
+folder, restricted to its owner, and only then renamed into place: a reader never sees
+half a file and a failed run never leaves one behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
+
+
+def as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Booleans as true/false, dates as YYYY-MM-DD, blanks empty: the contract's spelling."""
+    out = {}
+    for name, column in frame.items():
+        dtype = column.dtype
+        if pd.api.types.is_bool_dtype(dtype):
+            codes = column.map({True: 0, False: 1}).fillna(-1).astype("int8").to_numpy()
+            out[name] = pd.Categorical.from_codes(codes, ["true", "false"])
+        elif pd.api.types.is_datetime64_any_dtype(dtype):
+            out[name] = column.dt.strftime("%Y-%m-%d")
+        else:
+            out[name] = column
+    return pd.DataFrame(out, index=frame.index)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success move it into place (mode 0600)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(handle)
+    os.chmod(temp, 0o600)
+    try:
+        yield Path(temp)
+        os.chmod(temp, 0o600)
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+
+
+def write_table(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -> Path:
+    """Write CSV (UTF-8), Parquet or XLSX by the path's suffix."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise ValueError(f"{target}: write .csv, .parquet or .xlsx")
+    with atomic_path(target) as temp:
+        if suffix == ".csv":
+            as_text(frame).to_csv(temp, index=index, encoding="utf-8", lineterminator="\n")
+        elif suffix == ".parquet":
+            frame.to_parquet(temp, index=index)
+        else:
+            as_text(frame).to_excel(temp, index=index, engine="openpyxl")
+    return target
+
+
+def write_text(text: str, path: str | Path) -> Path:
+    """Write a small text file (a manifest, a note) atomically, owner-only."""
+    with atomic_path(path) as temp:
+        temp.write_text(text, encoding="utf-8")
+    return Path(path)
