@@ -35,7 +35,8 @@ bench: $(STAMP)
 
 ## Regenerate the shipped sample log (same seed, same file).
 sample: $(STAMP)
-	$(BIN)/ypsi-audit synth --settings 12 --years 3 --seed 2024 --out $(SAMPLE)
+	$(BIN)/ypsi-audit synth --settings 12 --years 3 --seed 2024 \
+		--bias child_sen=true:0.15 --poor-recording S05,S08:0.4 --out $(SAMPLE)
 
 clean:
 	rm -rf $(VENV) reports/sample

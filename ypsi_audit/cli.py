@@ -75,6 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--years", type=int, default=3, help="academic years (default 3)")
     synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     synth.add_argument("--rows", type=int, help="exact number of incidents instead")
+    synth.add_argument(
+        "--bias",
+        metavar="COLUMN=GROUP:STRENGTH",
+        help="plant a decision bias against a group, e.g. child_sen=true:0.15",
+    )
+    synth.add_argument(
+        "--poor-recording",
+        metavar="SETTINGS:STRENGTH",
+        help="plant poor recording in named settings, e.g. S05,S08:0.4",
+    )
     synth.add_argument("--out", required=True, help="OUT.csv, OUT.parquet or OUT.xlsx")
     synth.set_defaults(handler=_synth)
     return parser
@@ -138,14 +148,37 @@ def _policies(args: argparse.Namespace) -> int:
 
 
 def _synth(args: argparse.Namespace) -> int:
-    from .synth import generate, write_log
+    from .synth import BiasPlan, RecordingPlan, generate, write_log
 
     if args.settings < 1 or args.years < 1 or (args.rows is not None and args.rows < 1):
         raise YpsiError("--settings, --years and --rows must be at least 1.")
-    frame = generate(args.settings, args.years, args.seed, n=args.rows)
+    bias = recording = None
+    if args.bias:
+        target, strength = _plant(args.bias, "--bias", "child_sen=true:0.15")
+        column, _, group = target.partition("=")
+        bias = BiasPlan(column.strip(), group.strip(), strength)
+    if args.poor_recording:
+        names, strength = _plant(args.poor_recording, "--poor-recording", "S05,S08:0.4")
+        recording = RecordingPlan(tuple(n.strip() for n in names.split(",")), strength)
+    try:
+        frame = generate(args.settings, args.years, args.seed, n=args.rows, bias=bias,
+                         poor_recording=recording)
+    except ValueError as error:
+        raise YpsiError(str(error)) from None
     write_log(frame, args.out)
     print(f"Wrote {len(frame):,} synthetic incidents from {args.settings} settings to {args.out}.")
     return 0
+
+
+def _plant(text: str, option: str, example: str) -> tuple[str, float]:
+    target, _, strength = text.rpartition(":")
+    try:
+        value = float(strength)
+    except ValueError:
+        value = -1.0
+    if not target or not 0 <= value <= 1:
+        raise YpsiError(f"{option} {text}: write it like {example}, with a strength from 0 to 1.")
+    return target, value
 
 
 def _version() -> str:
