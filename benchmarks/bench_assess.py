@@ -27,8 +27,9 @@ def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as handle:
-            cpu = next(line.split(":", 1)[1].strip() for line in handle
-                       if line.startswith("model name"))
+            cpu = next(
+                line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")
+            )
     except (OSError, StopIteration):
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
@@ -65,21 +66,29 @@ def main() -> None:
         frame = generate(seed=size, n=size)
         times = time_assess(frame, args.repeats)
         median = statistics.median(times)
-        rows.append({
-            "incidents": size,
-            "median_s": round(median, 4),
-            "incidents_per_s": round(size / median),
-            "peak_mib": round(peak_memory(frame) / 2**20, 1),
-            "runs": args.repeats,
-        })
+        rows.append(
+            {
+                "incidents": size,
+                "median_s": round(median, 4),
+                "incidents_per_s": round(size / median),
+                "peak_mib": round(peak_memory(frame) / 2**20, 1),
+                "runs": args.repeats,
+            }
+        )
     print(f"assess, cheshire-quick-guide@1, median of {args.repeats} runs; {machine()}")
     print(f"{'incidents':>10} {'median s':>9} {'incidents/s':>12} {'peak MiB':>9}")
     for row in rows:
-        print(f"{row['incidents']:>10,} {row['median_s']:>9.3f} {row['incidents_per_s']:>12,} "
-              f"{row['peak_mib']:>9.1f}")
+        print(
+            f"{row['incidents']:>10,} {row['median_s']:>9.3f} {row['incidents_per_s']:>12,} "
+            f"{row['peak_mib']:>9.1f}"
+        )
     RESULTS.mkdir(exist_ok=True)
-    record = {"date": datetime.now(UTC).strftime("%Y-%m-%d"), "machine": machine(),
-              "benchmark": "assess", "rows": rows}
+    record = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "machine": machine(),
+        "benchmark": "assess",
+        "rows": rows,
+    }
     (RESULTS / "assess.json").write_text(json.dumps(record, indent=2) + "\n")
 
 

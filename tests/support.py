@@ -17,7 +17,9 @@ BASE: dict[str, Any] = {
 }
 
 
-def frame_of(records: Iterable[Mapping[str, Any]], *, base: Mapping[str, Any] = BASE) -> pd.DataFrame:
+def frame_of(
+    records: Iterable[Mapping[str, Any]], *, base: Mapping[str, Any] = BASE
+) -> pd.DataFrame:
     """A frame in the contract's dtypes; fields a record leaves out are blank."""
     rows = [{**base, **record} for record in records]
     columns: dict[str, Any] = {}

@@ -23,33 +23,46 @@ def _variant(tmp_path: Path, edit) -> Path:
 
 
 def _rule(tree: dict, rule_id: str) -> dict:
-    return next(r for s in ("factors", "experimental", "recording") for r in tree[s]
-                if r["id"] == rule_id)
+    return next(
+        r for s in ("factors", "experimental", "recording") for r in tree[s] if r["id"] == rule_id
+    )
 
 
 def test_shipped_policy_loads_with_contract_ids() -> None:
     policy = load_policy("cheshire-quick-guide")
     assert policy.label == "cheshire-quick-guide@1"
     assert [r.id for r in policy.factors] == [
-        "under_13", "adult_involved", "multiple_victims_or_wider_distribution",
-        "sexual_content", "threats_coercion_harassment", "grooming_or_exploitation",
+        "under_13",
+        "adult_involved",
+        "multiple_victims_or_wider_distribution",
+        "sexual_content",
+        "threats_coercion_harassment",
+        "grooming_or_exploitation",
         "wide_age_gap",
     ]
     assert [r.id for r in policy.recording] == [
-        "decision_not_recorded", "rationale_not_recorded", "viewing_safeguards",
-        "device_return_safeguards", "staff_copy_handling", "parent_disagreement",
+        "decision_not_recorded",
+        "rationale_not_recorded",
+        "viewing_safeguards",
+        "device_return_safeguards",
+        "staff_copy_handling",
+        "parent_disagreement",
     ]
     assert policy.defaults() == {
-        "under_age": 13, "adult_age": 18, "sexual_content_from": "sexual_act",
-        "wider_distribution_from": "shared_with_others", "wide_age_gap_years": 3,
+        "under_age": 13,
+        "adult_age": 18,
+        "sexual_content_from": "sexual_act",
+        "wider_distribution_from": "shared_with_others",
+        "wide_age_gap_years": 3,
     }
     assert all(rule.description and rule.title for rule in policy.factors)
     assert "cheshire-quick-guide" in available_policies()
 
 
 def test_unknown_column_names_file_rule_and_closest_column(tmp_path: Path) -> None:
-    path = _variant(tmp_path, lambda t: _rule(t, "under_13")["when"].update(
-        column="youngest_child_agee"))
+    path = _variant(
+        tmp_path, lambda t: _rule(t, "under_13")["when"].update(column="youngest_child_agee")
+    )
     with pytest.raises(PolicyError) as info:
         load_policy(path)
     message = str(info.value)
@@ -59,24 +72,35 @@ def test_unknown_column_names_file_rule_and_closest_column(tmp_path: Path) -> No
 
 def test_unknown_operator_suggests_closest(tmp_path: Path) -> None:
     def edit(tree: dict) -> None:
-        _rule(tree, "under_13")["when"] = {"column": "youngest_child_age",
-                                           "less_then": {"param": "under_age"}}
-    with pytest.raises(PolicyError, match=r"rule under_13: unknown operator 'less_then'; "
-                                          r"did you mean 'less_than'\?"):
+        _rule(tree, "under_13")["when"] = {
+            "column": "youngest_child_age",
+            "less_then": {"param": "under_age"},
+        }
+
+    with pytest.raises(
+        PolicyError,
+        match=r"rule under_13: unknown operator 'less_then'; "
+        r"did you mean 'less_than'\?",
+    ):
         load_policy(_variant(tmp_path, edit))
 
 
 def test_unknown_parameter_suggests_closest(tmp_path: Path) -> None:
     def edit(tree: dict) -> None:
         _rule(tree, "wide_age_gap")["when"]["all"][1]["at_least"] = {"param": "wide_age_gap_year"}
-    with pytest.raises(PolicyError, match=r"rule wide_age_gap: unknown parameter "
-                                          r"'wide_age_gap_year'; did you mean 'wide_age_gap_years'"):
+
+    with pytest.raises(
+        PolicyError,
+        match=r"rule wide_age_gap: unknown parameter "
+        r"'wide_age_gap_year'; did you mean 'wide_age_gap_years'",
+    ):
         load_policy(_variant(tmp_path, edit))
 
 
 def test_unknown_code_suggests_closest(tmp_path: Path) -> None:
     def edit(tree: dict) -> None:
         _rule(tree, "only_between_parties")["when"]["is"] = "between_party"
+
     with pytest.raises(PolicyError, match="did you mean 'between_parties'"):
         load_policy(_variant(tmp_path, edit))
 
@@ -111,6 +135,7 @@ def test_derived_values_are_allowed_in_recording_rules_only() -> None:
 def test_duplicate_ids_and_missing_keys(tmp_path: Path) -> None:
     def duplicate(tree: dict) -> None:
         tree["factors"].append(dict(tree["factors"][0]))
+
     with pytest.raises(PolicyError, match="rule under_13: the id is used twice"):
         load_policy(_variant(tmp_path, duplicate))
     with pytest.raises(PolicyError, match="the policy has no 'version'"):
@@ -123,8 +148,11 @@ def test_duplicate_ids_and_missing_keys(tmp_path: Path) -> None:
 
 def test_bad_parameter_declarations(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="'of' must name an ordinal column"):
-        load_policy(_variant(tmp_path, lambda t: t["parameters"]["sexual_content_from"].update(
-            of="content_levl")))
+        load_policy(
+            _variant(
+                tmp_path, lambda t: t["parameters"]["sexual_content_from"].update(of="content_levl")
+            )
+        )
     with pytest.raises(PolicyError, match="must be between 5 and 18, not 30"):
         load_policy(_variant(tmp_path, lambda t: t["parameters"]["under_age"].update(default=30)))
 

@@ -14,8 +14,10 @@ from ypsi_audit.policy import available_policies, load_policy
 TABLES = Path(__file__).parent / "policies"
 SECTIONS = ("factors", "experimental", "recording")
 # A rule whose answer never depends on a blank cannot have an unknown case.
-ALWAYS_KNOWN = {("cheshire-quick-guide", "decision_not_recorded"),
-                ("cheshire-quick-guide", "rationale_not_recorded")}
+ALWAYS_KNOWN = {
+    ("cheshire-quick-guide", "decision_not_recorded"),
+    ("cheshire-quick-guide", "rationale_not_recorded"),
+}
 
 
 def _tables() -> dict[str, dict]:
@@ -30,8 +32,9 @@ def _cases():
         for section in SECTIONS:
             for rule_id, cases in (table.get(section) or {}).items():
                 for number, case in enumerate(cases, start=1):
-                    yield pytest.param(policy_id, section, rule_id, case,
-                                       id=f"{policy_id}:{rule_id}:{number}")
+                    yield pytest.param(
+                        policy_id, section, rule_id, case, id=f"{policy_id}:{rule_id}:{number}"
+                    )
 
 
 @pytest.mark.parametrize(("policy_id", "section", "rule_id", "case"), list(_cases()))

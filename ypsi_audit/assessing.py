@@ -35,8 +35,13 @@ def assess_file(
     manifest = new_manifest(
         "assessment",
         input={"path": str(source), "sha256": sha256(source)},
-        policy={"id": chosen.id, "version": chosen.version, "label": chosen.label,
-                "file": chosen.path, "parameters": values},
+        policy={
+            "id": chosen.id,
+            "version": chosen.version,
+            "label": chosen.label,
+            "file": chosen.path,
+            "parameters": values,
+        },
         rows={"read": len(frame), "assessed": len(assessed)},
         output=str(target),
     )
@@ -67,11 +72,22 @@ def summarise(assessed: Any, label: str, target: Path, manifest_path: Path) -> s
     return "\n".join(
         [
             f"Assessed {n:,} incidents against {label}.",
-            "Guidance: " + part(outcomes, ("refer_police", "handle_in_setting",
-                                           "insufficient_information")) + ".",
-            "Decisions: " + part(consistency, ("consistent_referral", "consistent_in_setting",
-                                               "under_escalation", "over_escalation",
-                                               "no_decision", "unassessable")) + ".",
+            "Guidance: "
+            + part(outcomes, ("refer_police", "handle_in_setting", "insufficient_information"))
+            + ".",
+            "Decisions: "
+            + part(
+                consistency,
+                (
+                    "consistent_referral",
+                    "consistent_in_setting",
+                    "under_escalation",
+                    "over_escalation",
+                    "no_decision",
+                    "unassessable",
+                ),
+            )
+            + ".",
             f"Incidents with at least one recording gap: {gaps:,}.",
             f"Wrote {target} and {manifest_path}.",
         ]

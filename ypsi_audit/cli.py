@@ -136,11 +136,14 @@ def _policies(args: argparse.Namespace) -> int:
     for policy_id in available_policies():
         policy = load_policy(policy_id)
         print(f"{policy.label}  {policy.title}")
-        print(f"  {len(policy.factors)} factors, {len(policy.experimental)} experimental "
-              f"criteria, {len(policy.recording)} recording requirements")
+        print(
+            f"  {len(policy.factors)} factors, {len(policy.experimental)} experimental "
+            f"criteria, {len(policy.recording)} recording requirements"
+        )
         for name, spec in policy.parameters.items():
             allowed = (
-                f"{spec.minimum} to {spec.maximum}" if spec.type == "int"
+                f"{spec.minimum} to {spec.maximum}"
+                if spec.type == "int"
                 else f"a level of {spec.of}"
             )
             print(f"  --param {name}={spec.default}  ({allowed}) {spec.description}")
@@ -161,8 +164,9 @@ def _synth(args: argparse.Namespace) -> int:
         names, strength = _plant(args.poor_recording, "--poor-recording", "S05,S08:0.4")
         recording = RecordingPlan(tuple(n.strip() for n in names.split(",")), strength)
     try:
-        frame = generate(args.settings, args.years, args.seed, n=args.rows, bias=bias,
-                         poor_recording=recording)
+        frame = generate(
+            args.settings, args.years, args.seed, n=args.rows, bias=bias, poor_recording=recording
+        )
     except ValueError as error:
         raise YpsiError(str(error)) from None
     write_log(frame, args.out)

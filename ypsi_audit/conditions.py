@@ -85,7 +85,9 @@ class ParamSpec:
         text = str(value).strip().lower()
         if text not in levels:
             suggestion = closest(text, levels)
-            hint = f"did you mean '{suggestion}'?" if suggestion else "use one of " + ", ".join(levels)
+            hint = (
+                f"did you mean '{suggestion}'?" if suggestion else "use one of " + ", ".join(levels)
+            )
             raise PolicyError(where, f"parameter {self.name} cannot be '{value}'; {hint}")
         return text
 
@@ -167,7 +169,9 @@ class Record:
         params: Mapping[str, Any],
         derived: Mapping[str, Any] | None = None,
     ) -> None:
-        self._arrays = arrays  # column name -> ("bool", t, f) | ("codes", codes) | ("int", v, known)
+        self._arrays = (
+            arrays  # column name -> ("bool", t, f) | ("codes", codes) | ("int", v, known)
+        )
         self.n = n
         self.params = dict(params)
         self.derived = dict(derived or {})
@@ -307,7 +311,9 @@ class _Parser:
             return self.code(spec, operand)
         if op == "one_of":
             if spec.kind not in ("category", "ordinal") or not isinstance(operand, list):
-                raise self.fail(f"'one_of' takes a list of codes of a category column ({spec.name})")
+                raise self.fail(
+                    f"'one_of' takes a list of codes of a category column ({spec.name})"
+                )
             return tuple(self.code(spec, item) for item in operand)
         # comparisons
         if spec.kind not in ("int", "ordinal"):

@@ -38,7 +38,14 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "setting_phase",
         "category",
-        codes=("primary", "secondary", "all_through", "special", "alternative_provision", "college"),
+        codes=(
+            "primary",
+            "secondary",
+            "all_through",
+            "special",
+            "alternative_provision",
+            "college",
+        ),
         meaning="phase of the setting",
     ),
     Column(
@@ -48,9 +55,13 @@ COLUMNS: tuple[Column, ...] = (
         codes=("image_sharing", "online_sexual_contact"),
         meaning="kind of incident",
     ),
-    Column("reported_on", "date", required=True, meaning="date the incident came to staff attention"),
+    Column(
+        "reported_on", "date", required=True, meaning="date the incident came to staff attention"
+    ),
     Column("decided_on", "date", meaning="date of the decision"),
-    Column("youngest_child_age", "int", low=4, high=17, meaning="age of the youngest child involved"),
+    Column(
+        "youngest_child_age", "int", low=4, high=17, meaning="age of the youngest child involved"
+    ),
     Column("oldest_party_age", "int", low=4, high=99, meaning="age of the oldest person involved"),
     _bool("adult_involved", "a person aged 18 or over is involved"),
     _bool("multiple_victims", "more than one child targeted or had their image shared"),
@@ -93,7 +104,11 @@ COLUMNS: tuple[Column, ...] = (
     _bool("rationale_recorded", "investigation, assessment and rationale recorded"),
     _bool("parents_informed", "parents or carers informed"),
     _bool("image_viewed", "staff viewed the image or content"),
-    _bool("viewing_authorised", "viewing permitted under the setting's protocol", parent="image_viewed"),
+    _bool(
+        "viewing_authorised",
+        "viewing permitted under the setting's protocol",
+        parent="image_viewed",
+    ),
     _bool("viewing_witnessed", "viewing done with someone else present", parent="image_viewed"),
     _bool("viewing_recorded", "viewing recorded clearly", parent="image_viewed"),
     _bool("device_seized", "a child's device was seized"),
@@ -103,12 +118,22 @@ COLUMNS: tuple[Column, ...] = (
         "parents contacted and agreed before the return",
         parent="device_returned",
     ),
-    _bool("images_deleted_before_return", "images deleted before the return", parent="device_returned"),
+    _bool(
+        "images_deleted_before_return", "images deleted before the return", parent="device_returned"
+    ),
     _bool("deletion_recorded", "the deletion was recorded", parent="device_returned"),
     _bool("image_sent_to_staff", "an image was sent to a member of staff"),
-    _bool("staff_copy_deleted", "the staff member deleted it at once", parent="image_sent_to_staff"),
-    _bool("staff_reported_to_manager", "the staff member told their manager", parent="image_sent_to_staff"),
-    _bool("staff_reported_to_police", "the staff member told the police", parent="image_sent_to_staff"),
+    _bool(
+        "staff_copy_deleted", "the staff member deleted it at once", parent="image_sent_to_staff"
+    ),
+    _bool(
+        "staff_reported_to_manager",
+        "the staff member told their manager",
+        parent="image_sent_to_staff",
+    ),
+    _bool(
+        "staff_reported_to_police", "the staff member told the police", parent="image_sent_to_staff"
+    ),
     _bool("parents_disagreed", "parents unhappy with a decision not to call the police"),
     _bool("parents_told_can_report", "those parents were told they may report themselves"),
     Column(

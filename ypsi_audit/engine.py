@@ -110,8 +110,11 @@ def assess(
 
 
 STATES = ("absent", "present", "unknown")
-_SECTIONS = {"factors": "factors", "experimental": "experimental_criteria",
-             "recording": "recording"}
+_SECTIONS = {
+    "factors": "factors",
+    "experimental": "experimental_criteria",
+    "recording": "recording",
+}
 
 
 def rule_states(
@@ -246,8 +249,7 @@ class ColumnReader:
         normal = normalise_column(series, spec, source=self.source, strict=True)
         codes = np.asarray(normal.cat.codes)
         if ((codes < 0) & normal.notna().to_numpy()).any():  # pragma: no cover - guard
-            raise InputError(self.source, "has a code the contract does not know",
-                             column=spec.name)
+            raise InputError(self.source, "has a code the contract does not know", column=spec.name)
         return codes
 
 

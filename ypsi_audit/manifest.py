@@ -16,8 +16,18 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-LIBRARIES = ("ypsi-audit", "pandas", "numpy", "pyarrow", "pyyaml", "great-expectations",
-             "papermill", "nbconvert", "altair", "vl-convert-python")
+LIBRARIES = (
+    "ypsi-audit",
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "pyyaml",
+    "great-expectations",
+    "papermill",
+    "nbconvert",
+    "altair",
+    "vl-convert-python",
+)
 
 
 def sha256(path: str | Path) -> str:

@@ -21,10 +21,28 @@ from .errors import PolicyError, closest
 POLICY_DIR = Path(__file__).parent / "policies"
 DEFAULT_POLICY = "cheshire-quick-guide"
 
-TOP_KEYS = ("id", "version", "title", "source", "summary", "outcome_rule", "parameters",
-            "factors", "experimental", "recording")
-REQUIRED_TOP = ("id", "version", "title", "source", "parameters", "factors", "experimental",
-                "recording")
+TOP_KEYS = (
+    "id",
+    "version",
+    "title",
+    "source",
+    "summary",
+    "outcome_rule",
+    "parameters",
+    "factors",
+    "experimental",
+    "recording",
+)
+REQUIRED_TOP = (
+    "id",
+    "version",
+    "title",
+    "source",
+    "parameters",
+    "factors",
+    "experimental",
+    "recording",
+)
 RULE_KEYS = ("id", "title", "guide", "description", "when")
 PARAM_KEYS = ("type", "default", "min", "max", "of", "description")
 SECTIONS = ("factors", "experimental", "recording")
@@ -126,9 +144,7 @@ def _build(tree: Any, path: str) -> Policy:
         if key not in tree:
             raise PolicyError(path, f"the policy has no '{key}'")
     params = _parameters(tree["parameters"] or {}, path)
-    sections = {
-        section: _rules(tree[section] or [], path, params, section) for section in SECTIONS
-    }
+    sections = {section: _rules(tree[section] or [], path, params, section) for section in SECTIONS}
     seen: set[str] = set()
     for rules in sections.values():
         for rule in rules:
@@ -178,8 +194,9 @@ def _parameters(tree: Any, path: str) -> dict[str, ParamSpec]:
                 ordinals = [c.name for c in contract.COLUMNS if c.kind == "ordinal"]
                 best = closest(str(of), ordinals)
                 hint = f"; did you mean '{best}'?" if best else ""
-                raise PolicyError(path, f"'of' must name an ordinal column, not '{of}'{hint}",
-                                  rule=where)
+                raise PolicyError(
+                    path, f"'of' must name an ordinal column, not '{of}'{hint}", rule=where
+                )
         spec = ParamSpec(
             name=str(name),
             type=kind,
