@@ -1,14 +1,38 @@
-"""The `assess` job as a recipe: check the policy, read the log, assess, write, account."""
+"""The `assess` and `validate` jobs as recipes: check, read, gate, assess, write, account."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import YpsiError
 
 OUTPUT_SUFFIXES = (".csv", ".parquet")
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What a job prints and the exit code it ends with (0 all good, 1 rows held back)."""
+
+    text: str
+    exit_code: int
+
+
+def validate_file(
+    source: str | Path, *, mapping: str | Path | None = None, sheet: str | None = None
+) -> JobResult:
+    """Run the validation gate only and describe what it found."""
+    gate = _gate(source, mapping, sheet)
+    lines = [f"{source}: {gate.rows_read:,} rows read, {gate.rows_valid:,} valid, "
+             f"{len(gate.quarantined):,} would be held back."]
+    if len(gate.failures):
+        lines += ["Failed checks:", *gate.failure_lines()]
+    else:
+        lines.append("Every row passed every check.")
+    return JobResult("\n".join(lines), 1 if len(gate.failures) else 0)
 
 
 def assess_file(
@@ -18,36 +42,60 @@ def assess_file(
     policy: str = "cheshire-quick-guide",
     params: Mapping[str, Any] | None = None,
     sheet: str | None = None,
-) -> str:
-    """Assess one log file and write the results; return a short plain-English summary."""
+    mapping: str | Path | None = None,
+    strict: bool = False,
+) -> JobResult:
+    """Gate, assess and write one log; rows that fail a check go to a quarantine file."""
     from .engine import assess
-    from .loading import load_incidents
     from .manifest import dumps, new_manifest, sha256
     from .policy import load_policy
+    from .validation import RefusedInput
     from .writing import write_table, write_text
 
     chosen = load_policy(policy)
     values = chosen.resolve_params(params)  # a bad policy or parameter stops us before the data
     target = _check_output(source, out)
-    frame = load_incidents(source, sheet=sheet)
-    assessed = assess(frame, chosen, values)
+    gate = _gate(source, mapping, sheet)
+    if strict and len(gate.failures):
+        raise RefusedInput(str(source), f"{len(gate.quarantined):,} rows fail the validation "
+                           "checks and --strict makes that fatal; nothing was written",
+                           hint="run 'ypsi-audit validate' to see them")
+    assessed = assess(gate.frame, chosen, values)
     write_table(assessed, target)
+    quarantine = target.with_name(target.stem + ".quarantine.csv")
+    if len(gate.failures):
+        write_table(gate.quarantine_table(), quarantine)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            quarantine.unlink()  # a stale file from an earlier run would mislead
     manifest = new_manifest(
         "assessment",
-        input={"path": str(source), "sha256": sha256(source)},
-        policy={
-            "id": chosen.id,
-            "version": chosen.version,
-            "label": chosen.label,
-            "file": chosen.path,
-            "parameters": values,
-        },
-        rows={"read": len(frame), "assessed": len(assessed)},
+        input={"path": str(source), "sha256": sha256(source),
+               "mapping": None if mapping is None else str(mapping)},
+        policy={"id": chosen.id, "version": chosen.version, "label": chosen.label,
+                "file": chosen.path, "parameters": values},
+        rows={"read": gate.rows_read, "assessed": len(assessed),
+              "quarantined": len(gate.quarantined)},
+        validation=gate.summary()["failures_by_check"],
         output=str(target),
+        quarantine=str(quarantine) if len(gate.failures) else None,
     )
     manifest_path = target.with_name(target.stem + ".manifest.json")
     write_text(dumps(manifest), manifest_path)
-    return summarise(assessed, chosen.label, target, manifest_path)
+    lines = [summarise(assessed, chosen.label)]
+    if len(gate.failures):
+        lines += [f"{len(gate.quarantined):,} rows were held back; see {quarantine}:",
+                  *gate.failure_lines()]
+    lines += [f"Wrote {target} and {manifest_path}.", gate.reconciliation()]
+    return JobResult("\n".join(lines), 1 if len(gate.failures) else 0)
+
+
+def _gate(source: str | Path, mapping: str | Path | None, sheet: str | None) -> Any:
+    from .mapping import load_mapping
+    from .validation import run_gate
+
+    columns = None if mapping is None else load_mapping(mapping)
+    return run_gate(source, mapping=columns, sheet=sheet)
 
 
 def _check_output(source: str | Path, out: str | Path) -> Path:
@@ -59,36 +107,20 @@ def _check_output(source: str | Path, out: str | Path) -> Path:
     return target
 
 
-def summarise(assessed: Any, label: str, target: Path, manifest_path: Path) -> str:
+def summarise(assessed: Any, label: str) -> str:
     """A few lines a safeguarding lead can read at the terminal."""
-    n = len(assessed)
     outcomes = assessed["guidance_outcome"].value_counts()
     consistency = assessed["consistency"].value_counts()
 
     def part(counts: Any, names: tuple[str, ...]) -> str:
         return ", ".join(f"{int(counts.get(name, 0)):,} {name}" for name in names)
 
+    from . import contract
+
     gaps = int((assessed["recording_gaps"].astype(str) != "").sum())
-    return "\n".join(
-        [
-            f"Assessed {n:,} incidents against {label}.",
-            "Guidance: "
-            + part(outcomes, ("refer_police", "handle_in_setting", "insufficient_information"))
-            + ".",
-            "Decisions: "
-            + part(
-                consistency,
-                (
-                    "consistent_referral",
-                    "consistent_in_setting",
-                    "under_escalation",
-                    "over_escalation",
-                    "no_decision",
-                    "unassessable",
-                ),
-            )
-            + ".",
-            f"Incidents with at least one recording gap: {gaps:,}.",
-            f"Wrote {target} and {manifest_path}.",
-        ]
-    )
+    return "\n".join([
+        f"Assessed {len(assessed):,} incidents against {label}.",
+        "Guidance: " + part(outcomes, contract.OUTCOMES) + ".",
+        "Decisions: " + part(consistency, contract.CONSISTENCY) + ".",
+        f"Incidents with at least one recording gap: {gaps:,}.",
+    ])

@@ -53,8 +53,23 @@ def build_parser() -> argparse.ArgumentParser:
     assess.add_argument(
         "--out", required=True, metavar="OUT", help="where to write: OUT.csv or OUT.parquet"
     )
-    assess.add_argument("--sheet", help="XLSX only: the sheet to read (default: the first)")
+    _input_options(assess)
+    assess.add_argument(
+        "--strict", action="store_true", help="refuse the whole file if any row fails a check"
+    )
     assess.set_defaults(handler=_assess)
+
+    validate = commands.add_parser(
+        "validate",
+        help="check a log against the data contract without assessing it",
+        description=(
+            "Check a log against the data contract: every failed check in plain English with "
+            "its rows. Exit 0: valid; 1: some rows invalid; 2: the file cannot be used."
+        ),
+    )
+    validate.add_argument("input", metavar="INPUT", help="incident log: .csv, .xlsx or .parquet")
+    _input_options(validate)
+    validate.set_defaults(handler=_validate)
 
     policies = commands.add_parser(
         "policies",
@@ -90,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _input_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--sheet", help="XLSX only: the sheet to read (default: the first)")
+    command.add_argument(
+        "--mapping", metavar="FILE", help="YAML file renaming and recoding a setting's export"
+    )
+
+
 def _policy_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--policy",
@@ -119,15 +141,25 @@ def parse_params(pairs: Sequence[str]) -> dict[str, str]:
 def _assess(args: argparse.Namespace) -> int:
     from .assessing import assess_file
 
-    summary = assess_file(
+    result = assess_file(
         args.input,
         args.out,
         policy=args.policy,
         params=parse_params(args.param),
         sheet=args.sheet,
+        mapping=args.mapping,
+        strict=args.strict,
     )
-    print(summary)
-    return 0
+    print(result.text)
+    return result.exit_code
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .assessing import validate_file
+
+    result = validate_file(args.input, mapping=args.mapping, sheet=args.sheet)
+    print(result.text)
+    return result.exit_code
 
 
 def _policies(args: argparse.Namespace) -> int:

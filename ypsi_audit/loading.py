@@ -19,7 +19,7 @@ import numbers
 import re
 import zipfile
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 from . import contract, privacy
 from .contract import Column
 from .errors import InputError, closest, did_you_mean
+from .mapping import ColumnMapping
 
 TEXT_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm"})
@@ -85,9 +86,11 @@ class _Converted:
 # --------------------------------------------------------------------------- public API
 
 
-def load_incidents(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFrame:
+def load_incidents(
+    path: str | Path, *, sheet: str | int | None = None, mapping: ColumnMapping | None = None
+) -> pd.DataFrame:
     """The typed frame, or an InputError naming the first unreadable value (row order)."""
-    result = read_incidents(path, sheet=sheet)
+    result = read_incidents(path, sheet=sheet, mapping=mapping)
     if len(result.problems):
         first = result.problems.iloc[0]
         column = str(first["column"])
@@ -96,10 +99,18 @@ def load_incidents(path: str | Path, *, sheet: str | int | None = None) -> pd.Da
     return result.frame
 
 
-def read_incidents(path: str | Path, *, sheet: str | int | None = None) -> LoadResult:
-    """Read a log into contract dtypes; unreadable values go to `problems`, not to NA."""
+def read_incidents(
+    path: str | Path, *, sheet: str | int | None = None, mapping: ColumnMapping | None = None
+) -> LoadResult:
+    """Read a log into contract dtypes; unreadable values go to `problems`, not to NA.
+
+    A `mapping` renames a setting's own export columns, translates its codes and drops
+    columns before anything is read into the contract.
+    """
     shown = str(path)
     raw = _read_raw(Path(path), shown, sheet)
+    if mapping is not None:
+        raw = _apply_mapping(raw, mapping)
     positions, extras = _match_headers(raw, shown)
     columns = [*contract.COLUMNS, *(Column(name, "string") for name in extras)]
     n = len(raw.rows)
@@ -148,6 +159,31 @@ def normalise_column(
 def normalise_name(text: object) -> str:
     """Header or code as the contract spells it: 'Incident ID' -> 'incident_id'."""
     return re.sub(r"[\s\-]+", "_", str(text).replace("\ufeff", "").strip().lower())
+
+
+def _apply_mapping(raw: _Raw, mapping: ColumnMapping) -> _Raw:
+    """Rename, drop and translate the raw columns as the mapping file says."""
+    names, values = [], []
+    for written, column in zip(raw.names, raw.values, strict=True):
+        key = normalise_name(written)
+        if key in mapping.drop:
+            continue
+        name = mapping.rename.get(key, written)
+        codes = mapping.values.get(normalise_name(name))
+        if codes:
+            column = _translate(column, codes)
+        names.append(name)
+        values.append(column)
+    return replace(raw, names=names, values=values)
+
+
+def _translate(column: Any, codes: dict[str, str]) -> np.ndarray:
+    """Replace each distinct raw value the mapping knows (case and spaces ignored)."""
+    index, uniques = _factorize(column)
+    lookup = [codes.get(" ".join(str(u).lower().split()), u) if _filled(u) else None
+              for u in uniques]
+    table = np.array([*lookup, None], dtype=object)
+    return table[index]
 
 
 # ------------------------------------------------------------------------------ readers
@@ -632,7 +668,8 @@ def _issues(
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=object), np.empty(0, dtype=object)
     flag = np.zeros(len(uniques) + 1, dtype=bool)
     flag[bad] = True
-    checks = np.array([p[1] for p in parsed] + [None], dtype=object)
+    checks = np.array([_check_id(column, u, p) for u, p in zip(uniques, parsed, strict=True)]
+                      + [None], dtype=object)
     reasons = np.array(
         [_reason(column, u, p) if p[1] else None for u, p in zip(uniques, parsed, strict=True)]
         + [None],
@@ -838,6 +875,16 @@ def _as_text(value: Any) -> str | None:
 
 def _reason_prefix(column: str) -> str:
     return f"In column {column}, "
+
+
+def _check_id(column: Column, value: Any, parsed: ParseResult) -> str | None:
+    """The parse check, or `personal_data` when the unreadable value is shaped like it."""
+    if parsed[1] is None:
+        return None
+    kind = privacy.looks_personal(_as_text(value) or "")
+    if kind is not None and not (column.kind == "date" and kind == "a date of birth"):
+        return "personal_data"
+    return parsed[1]
 
 
 def _reason(column: Column, value: Any, parsed: ParseResult) -> str:

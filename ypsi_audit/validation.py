@@ -1,0 +1,337 @@
+"""The validation gate: prove a log is what the contract says before any row is assessed.
+
+The recipe (`run_gate`): read the file into contract dtypes (values that cannot be read
+become failures, never blanks); refuse the whole file when it carries columns the
+contract does not know or anything shaped like personal data; validate every row with
+the Great Expectations suites in `expectations/`; hold back each row that fails a check,
+and every row of an incident_id that appears more than once. Failures come back as a
+frame with fixed columns (row, incident_id, column, check, reason) and every row read is
+either valid or quarantined.
+
+The suites are the single source of the validation rules: each expectation carries its
+check id and a plain-English reason in its `meta`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import contract
+from .errors import InputError, did_you_mean
+from .loading import LoadResult, read_incidents
+from .mapping import ColumnMapping
+
+EXPECTATIONS_DIR = Path(os.environ.get("YPSI_EXPECTATIONS",
+                                       Path(__file__).resolve().parent.parent / "expectations"))
+FAILURE_COLUMNS = ("row", "incident_id", "column", "check", "reason")
+# Answer-key columns of hand-worked cases (expected_outcome, ...): allowed beside the
+# contract's columns, still screened for personal data, never assessed.
+ANSWER_KEY_PREFIX = "expected_"
+MAX_ROWS_SHOWN = 10
+
+
+class RefusedInput(InputError):
+    """The whole file is refused: nothing is assessed and nothing is written."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation of a suite file, with the names a report shows."""
+
+    suite: str
+    check: str
+    reason: str
+    config: dict[str, Any]
+    personal: bool = False
+
+    @property
+    def column(self) -> str | None:
+        kwargs = self.config["kwargs"]
+        return kwargs.get("column") or kwargs.get("column_A")
+
+
+@dataclass
+class GateResult:
+    """What the gate found: the valid rows, every failure, and the reconciliation."""
+
+    source: str
+    rows_read: int
+    frame: pd.DataFrame  # valid rows only, in file order
+    failures: pd.DataFrame  # FAILURE_COLUMNS, one row per failed check per row
+    extra_columns: list[str] = field(default_factory=list)
+
+    @property
+    def quarantined(self) -> pd.Index:
+        return pd.Index(self.failures["row"].unique(), name="row")
+
+    @property
+    def rows_valid(self) -> int:
+        return len(self.frame)
+
+    def summary(self) -> dict[str, Any]:
+        """A small structure reports can render: counts, and failures per check."""
+        by_check = (
+            self.failures.groupby(["check", "reason"], sort=False)["row"]
+            .nunique()
+            .reset_index(name="n_rows")
+        )
+        return {
+            "source": self.source,
+            "rows_read": self.rows_read,
+            "rows_valid": self.rows_valid,
+            "rows_quarantined": len(self.quarantined),
+            "failures_by_check": by_check.to_dict("records"),
+        }
+
+    def quarantine_table(self) -> pd.DataFrame:
+        """One row per held-back input row: its row number, id, checks and reasons."""
+        grouped = self.failures.groupby("row", sort=True)
+        return pd.DataFrame({
+            "row": grouped["row"].first().astype("int64"),
+            "incident_id": grouped["incident_id"].first(),
+            "checks": grouped["check"].agg(lambda s: ";".join(dict.fromkeys(s))),
+            "reason": grouped["reason"].agg(lambda s: " ".join(dict.fromkeys(s))),
+        }).reset_index(drop=True)
+
+    def failure_lines(self, limit: int = MAX_ROWS_SHOWN) -> list[str]:
+        """Each failed check in plain English with its row count and first row numbers."""
+        lines = []
+        for (check, reason), rows in self.failures.groupby(["check", "reason"], sort=False)["row"]:
+            unique = sorted(set(int(r) for r in rows))
+            shown = ", ".join(str(r) for r in unique[:limit])
+            more = f" and {len(unique) - limit} more" if len(unique) > limit else ""
+            noun = "row" if len(unique) == 1 else "rows"
+            lines.append(f"- {reason.rstrip('.')} [{check}]: {len(unique):,} {noun} "
+                         f"({noun} {shown}{more})")
+        return lines
+
+    def reconciliation(self) -> str:
+        return (f"Rows read {self.rows_read:,} = assessed {self.rows_valid:,} + "
+                f"quarantined {len(self.quarantined):,}.")
+
+
+# ----------------------------------------------------------------------------- recipe
+
+
+def run_gate(
+    path: str | Path,
+    *,
+    mapping: ColumnMapping | None = None,
+    sheet: str | int | None = None,
+    today: date | None = None,
+) -> GateResult:
+    """Read, screen and validate one log file; raise RefusedInput for a file-level problem."""
+    loaded = read_incidents(path, sheet=sheet, mapping=mapping)
+    refuse_personal_values(loaded)
+    answer_keys = [c for c in loaded.extra_columns if c.startswith(ANSWER_KEY_PREFIX)]
+    results = validate_frame(_for_gx(loaded.frame.drop(columns=answer_keys)), today=today)
+    refuse_file_level_failures(loaded, results)
+    failures = pd.concat([_parse_failures(loaded), _row_failures(loaded, results)],
+                         ignore_index=True)
+    failures = failures.sort_values(["row"], kind="stable").reset_index(drop=True)
+    valid = loaded.frame.drop(index=failures["row"].unique())
+    return GateResult(str(path), len(loaded.frame), valid, failures, loaded.extra_columns)
+
+
+def refuse_personal_values(loaded: LoadResult) -> None:
+    """Unreadable values shaped like personal data, and personal-looking answer keys."""
+    from .privacy import personal_mask
+
+    hits = loaded.problems[loaded.problems["check"] == "personal_data"]
+    if len(hits):
+        column = str(hits["column"].iloc[0])
+        raise _personal(loaded.path, column, hits.loc[hits["column"] == column, "row"])
+    for column in loaded.extra_columns:
+        mask = personal_mask(loaded.frame[column]).to_numpy()
+        if mask.any():
+            raise _personal(loaded.path, column, loaded.frame.index[mask])
+
+
+def refuse_file_level_failures(loaded: LoadResult, results: list[tuple[Check, Any]]) -> None:
+    for check, result in results:
+        if result.success:
+            continue
+        if check.personal:
+            rows = _rows(result, loaded.frame)
+            raise _personal(loaded.path, check.column or "", rows)
+        if check.check == "only_contract_columns":
+            raise _unknown_columns(loaded.path, check, result)
+        if check.config["type"].startswith("expect_table") or not check.column:
+            raise RefusedInput(loaded.path, check.reason)
+
+
+def _unknown_columns(path: str, check: Check, result: Any) -> RefusedInput:
+    """Name the columns the contract does not know, with the closest contract name."""
+    details = result.result.get("details", {}).get("mismatched", {})
+    unknown = [str(c) for c in details.get("unexpected", [])]
+    hints = [f"for {c} {did_you_mean(c, contract.COLUMN_NAMES)}" for c in unknown
+             if "did you mean" in did_you_mean(c, contract.COLUMN_NAMES)]
+    hint = "remove them, or drop them with a --mapping file"
+    if hints:
+        hint = "; ".join(hints) + "; otherwise " + hint
+    return RefusedInput(path, f"column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: "
+                        + check.reason, hint=hint)
+
+
+def _personal(path: str, column: str, rows: Iterable[int]) -> RefusedInput:
+    rows = sorted(int(r) for r in rows)
+    shown = ", ".join(str(r) for r in rows[:MAX_ROWS_SHOWN])
+    more = f" and {len(rows) - MAX_ROWS_SHOWN} more" if len(rows) > MAX_ROWS_SHOWN else ""
+    return RefusedInput(
+        path,
+        f"column {column} holds values shaped like personal data (rows {shown}{more}); "
+        "the whole file is refused and nothing is written",
+        hint="replace them with pseudonymous codes and run again",
+    )
+
+
+# ----------------------------------------------------------------- Great Expectations
+
+
+@cache
+def load_checks(directory: str | Path = EXPECTATIONS_DIR) -> tuple[Check, ...]:
+    """Every expectation of every suite file, in file order, each with its check id."""
+    checks: list[Check] = []
+    files = sorted(Path(directory).glob("*.json"))
+    if not files:
+        raise InputError(str(directory), "no expectation suites were found")
+    for path in files:
+        tree = json.loads(path.read_text(encoding="utf-8"))
+        for number, config in enumerate(tree["expectations"], start=1):
+            meta = config.get("meta") or {}
+            if "check" not in meta or "reason" not in meta:
+                raise InputError(str(path), f"expectation {number} needs meta.check and "
+                                 "meta.reason")
+            if any(c.check == meta["check"] for c in checks):
+                raise InputError(str(path), f"check id {meta['check']} is used twice")
+            checks.append(Check(tree["name"], meta["check"], meta["reason"], config,
+                                bool(meta.get("personal_data"))))
+    return tuple(checks)
+
+
+def validate_frame(
+    frame: pd.DataFrame, *, today: date | None = None, directory: str | Path = EXPECTATIONS_DIR
+) -> list[tuple[Check, Any]]:
+    """Run every suite through GX on the frame; return (check, result) pairs in order."""
+    checks = load_checks(str(directory))
+    gx = _quiet_gx()
+
+    context = gx.get_context(mode="ephemeral")
+    _silence(context)
+    batch = (context.data_sources.add_pandas("incidents")
+             .add_dataframe_asset("log").add_batch_definition_whole_dataframe("all rows"))
+    stamp = pd.Timestamp(today or date.today())
+    results: list[tuple[Check, Any]] = []
+    for suite_name in dict.fromkeys(c.suite for c in checks):
+        mine = [c for c in checks if c.suite == suite_name]
+        suite = _build_suite(suite_name, mine, directory)
+        suite = context.suites.add(suite)
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
+        run = definition.run(batch_parameters={"dataframe": frame},
+                             expectation_parameters={"today": stamp},
+                             result_format={"result_format": "COMPLETE"})
+        by_id = {r.expectation_config.meta["check"]: r for r in run.results}
+        if set(by_id) != {c.check for c in mine}:
+            raise RuntimeError(f"suite {suite_name}: GX did not report every check")
+        for check in mine:  # GX does not keep the suite's order; match by check id
+            _raise_if_broken(check, by_id[check.check])
+            results.append((check, by_id[check.check]))
+    return results
+
+
+def _build_suite(name: str, checks: list[Check], directory: str | Path) -> Any:
+    """A GX suite from the file's configs, refusing any expectation GX would drop."""
+    from great_expectations.core import ExpectationSuite
+
+    configs = [c.config for c in checks]
+    try:
+        suite = ExpectationSuite(name=name, expectations=configs)
+    except Exception as error:  # GX raises several types for an unknown expectation
+        raise InputError(f"{directory}/{name}.json",
+                         f"an expectation could not be loaded ({type(error).__name__})",
+                         hint="check each expectation's type and kwargs") from None
+    if len(suite.expectations) != len(configs):
+        raise InputError(f"{directory}/{name}.json",
+                         f"only {len(suite.expectations)} of {len(configs)} expectations loaded")
+    return suite
+
+
+def _raise_if_broken(check: Check, result: Any) -> None:
+    """An expectation that errored proves nothing: stop rather than pass the rows."""
+    info = result.exception_info or {}
+    raised = info.get("raised_exception") if "raised_exception" in info else any(
+        isinstance(v, dict) and v.get("raised_exception") for v in info.values())
+    if raised:
+        raise RuntimeError(f"validation check {check.check} ({check.suite}) could not run")
+
+
+def _quiet_gx() -> Any:
+    os.environ["GX_ANALYTICS_ENABLED"] = "false"
+    for name in ("great_expectations", "great_expectations.core", "posthog"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    import great_expectations as gx
+
+    return gx
+
+
+def _silence(context: Any) -> None:
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context.variables.analytics_enabled = False
+
+
+def _for_gx(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with a plain index of row numbers (GX reports index labels)."""
+    return frame.rename_axis(None)
+
+
+# -------------------------------------------------------------------------- failures
+
+
+def _rows(result: Any, frame: pd.DataFrame) -> list[int]:
+    found = result.result.get("unexpected_index_list") or []
+    return [int(r["row"] if isinstance(r, dict) else r) for r in found]
+
+
+def _parse_failures(loaded: LoadResult) -> pd.DataFrame:
+    problems = loaded.problems
+    ids = loaded.frame["incident_id"].reindex(problems["row"].to_numpy())
+    return pd.DataFrame({
+        "row": problems["row"].astype("int64").to_numpy(),
+        "incident_id": ids.to_numpy(dtype=object),
+        "column": problems["column"].to_numpy(dtype=object),
+        "check": problems["check"].to_numpy(dtype=object),
+        "reason": problems["reason"].to_numpy(dtype=object),
+    }, columns=list(FAILURE_COLUMNS))
+
+
+def _row_failures(loaded: LoadResult, results: list[tuple[Check, Any]]) -> pd.DataFrame:
+    parts = []
+    for check, result in results:
+        if result.success:
+            continue
+        rows = _rows(result, loaded.frame)
+        if not rows:
+            continue
+        parts.append(pd.DataFrame({
+            "row": pd.array(rows, dtype="int64"),
+            "incident_id": loaded.frame["incident_id"].reindex(rows).to_numpy(dtype=object),
+            "column": check.column,
+            "check": check.check,
+            "reason": check.reason.rstrip(".") + ".",
+        }, columns=list(FAILURE_COLUMNS)))
+    if not parts:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in FAILURE_COLUMNS})
+    return pd.concat(parts, ignore_index=True)
