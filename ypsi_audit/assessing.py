@@ -26,8 +26,10 @@ def validate_file(
 ) -> JobResult:
     """Run the validation gate only and describe what it found."""
     gate = _gate(source, mapping, sheet)
-    lines = [f"{source}: {gate.rows_read:,} rows read, {gate.rows_valid:,} valid, "
-             f"{len(gate.quarantined):,} would be held back."]
+    lines = [
+        f"{source}: {gate.rows_read:,} rows read, {gate.rows_valid:,} valid, "
+        f"{len(gate.quarantined):,} would be held back."
+    ]
     if len(gate.failures):
         lines += ["Failed checks:", *gate.failure_lines()]
     else:
@@ -57,9 +59,12 @@ def assess_file(
     target = _check_output(source, out)
     gate = _gate(source, mapping, sheet)
     if strict and len(gate.failures):
-        raise RefusedInput(str(source), f"{len(gate.quarantined):,} rows fail the validation "
-                           "checks and --strict makes that fatal; nothing was written",
-                           hint="run 'ypsi-audit validate' to see them")
+        raise RefusedInput(
+            str(source),
+            f"{len(gate.quarantined):,} rows fail the validation "
+            "checks and --strict makes that fatal; nothing was written",
+            hint="run 'ypsi-audit validate' to see them",
+        )
     assessed = assess(gate.frame, chosen, values)
     write_table(assessed, target)
     quarantine = target.with_name(target.stem + ".quarantine.csv")
@@ -70,12 +75,23 @@ def assess_file(
             quarantine.unlink()  # a stale file from an earlier run would mislead
     manifest = new_manifest(
         "assessment",
-        input={"path": str(source), "sha256": sha256(source),
-               "mapping": None if mapping is None else str(mapping)},
-        policy={"id": chosen.id, "version": chosen.version, "label": chosen.label,
-                "file": chosen.path, "parameters": values},
-        rows={"read": gate.rows_read, "assessed": len(assessed),
-              "quarantined": len(gate.quarantined)},
+        input={
+            "path": str(source),
+            "sha256": sha256(source),
+            "mapping": None if mapping is None else str(mapping),
+        },
+        policy={
+            "id": chosen.id,
+            "version": chosen.version,
+            "label": chosen.label,
+            "file": chosen.path,
+            "parameters": values,
+        },
+        rows={
+            "read": gate.rows_read,
+            "assessed": len(assessed),
+            "quarantined": len(gate.quarantined),
+        },
         validation=gate.summary()["failures_by_check"],
         output=str(target),
         quarantine=str(quarantine) if len(gate.failures) else None,
@@ -84,8 +100,10 @@ def assess_file(
     write_text(dumps(manifest), manifest_path)
     lines = [summarise(assessed, chosen.label)]
     if len(gate.failures):
-        lines += [f"{len(gate.quarantined):,} rows were held back; see {quarantine}:",
-                  *gate.failure_lines()]
+        lines += [
+            f"{len(gate.quarantined):,} rows were held back; see {quarantine}:",
+            *gate.failure_lines(),
+        ]
     lines += [f"Wrote {target} and {manifest_path}.", gate.reconciliation()]
     return JobResult("\n".join(lines), 1 if len(gate.failures) else 0)
 
@@ -118,9 +136,11 @@ def summarise(assessed: Any, label: str) -> str:
     from . import contract
 
     gaps = int((assessed["recording_gaps"].astype(str) != "").sum())
-    return "\n".join([
-        f"Assessed {len(assessed):,} incidents against {label}.",
-        "Guidance: " + part(outcomes, contract.OUTCOMES) + ".",
-        "Decisions: " + part(consistency, contract.CONSISTENCY) + ".",
-        f"Incidents with at least one recording gap: {gaps:,}.",
-    ])
+    return "\n".join(
+        [
+            f"Assessed {len(assessed):,} incidents against {label}.",
+            "Guidance: " + part(outcomes, contract.OUTCOMES) + ".",
+            "Decisions: " + part(consistency, contract.CONSISTENCY) + ".",
+            f"Incidents with at least one recording gap: {gaps:,}.",
+        ]
+    )

@@ -180,8 +180,9 @@ def _apply_mapping(raw: _Raw, mapping: ColumnMapping) -> _Raw:
 def _translate(column: Any, codes: dict[str, str]) -> np.ndarray:
     """Replace each distinct raw value the mapping knows (case and spaces ignored)."""
     index, uniques = _factorize(column)
-    lookup = [codes.get(" ".join(str(u).lower().split()), u) if _filled(u) else None
-              for u in uniques]
+    lookup = [
+        codes.get(" ".join(str(u).lower().split()), u) if _filled(u) else None for u in uniques
+    ]
     table = np.array([*lookup, None], dtype=object)
     return table[index]
 
@@ -668,8 +669,10 @@ def _issues(
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=object), np.empty(0, dtype=object)
     flag = np.zeros(len(uniques) + 1, dtype=bool)
     flag[bad] = True
-    checks = np.array([_check_id(column, u, p) for u, p in zip(uniques, parsed, strict=True)]
-                      + [None], dtype=object)
+    checks = np.array(
+        [_check_id(column, u, p) for u, p in zip(uniques, parsed, strict=True)] + [None],
+        dtype=object,
+    )
     reasons = np.array(
         [_reason(column, u, p) if p[1] else None for u, p in zip(uniques, parsed, strict=True)]
         + [None],

@@ -83,8 +83,11 @@ def _read(path: Path, shown: str) -> dict:
 def _column(shown: str, name: str, where: str) -> str:
     key = _key(name)
     if key not in contract.BY_NAME:
-        raise InputError(shown, f"{where}: '{name}' is not a contract column",
-                         hint=did_you_mean(key, contract.COLUMN_NAMES))
+        raise InputError(
+            shown,
+            f"{where}: '{name}' is not a contract column",
+            hint=did_you_mean(key, contract.COLUMN_NAMES),
+        )
     return key
 
 
@@ -99,6 +102,9 @@ def _value(shown: str, column: str, value: Any) -> str:
             return str(value).lower() if isinstance(value, bool) else text
         raise InputError(shown, f"values for {column}: '{text}' is not true, false or blank")
     if spec.kind in ("category", "ordinal") and text and _key(text) not in spec.codes:
-        raise InputError(shown, f"values for {column}: '{text}' is not a code of {column}",
-                         hint=did_you_mean(_key(text), spec.codes))
+        raise InputError(
+            shown,
+            f"values for {column}: '{text}' is not a code of {column}",
+            hint=did_you_mean(_key(text), spec.codes),
+        )
     return text

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,8 +32,9 @@ from .errors import InputError, did_you_mean
 from .loading import LoadResult, read_incidents
 from .mapping import ColumnMapping
 
-EXPECTATIONS_DIR = Path(os.environ.get("YPSI_EXPECTATIONS",
-                                       Path(__file__).resolve().parent.parent / "expectations"))
+EXPECTATIONS_DIR = Path(
+    os.environ.get("YPSI_EXPECTATIONS", Path(__file__).resolve().parent.parent / "expectations")
+)
 FAILURE_COLUMNS = ("row", "incident_id", "column", "check", "reason")
 # Answer-key columns of hand-worked cases (expected_outcome, ...): allowed beside the
 # contract's columns, still screened for personal data, never assessed.
@@ -96,12 +98,14 @@ class GateResult:
     def quarantine_table(self) -> pd.DataFrame:
         """One row per held-back input row: its row number, id, checks and reasons."""
         grouped = self.failures.groupby("row", sort=True)
-        return pd.DataFrame({
-            "row": grouped["row"].first().astype("int64"),
-            "incident_id": grouped["incident_id"].first(),
-            "checks": grouped["check"].agg(lambda s: ";".join(dict.fromkeys(s))),
-            "reason": grouped["reason"].agg(lambda s: " ".join(dict.fromkeys(s))),
-        }).reset_index(drop=True)
+        return pd.DataFrame(
+            {
+                "row": grouped["row"].first().astype("int64"),
+                "incident_id": grouped["incident_id"].first(),
+                "checks": grouped["check"].agg(lambda s: ";".join(dict.fromkeys(s))),
+                "reason": grouped["reason"].agg(lambda s: " ".join(dict.fromkeys(s))),
+            }
+        ).reset_index(drop=True)
 
     def failure_lines(self, limit: int = MAX_ROWS_SHOWN) -> list[str]:
         """Each failed check in plain English with its row count and first row numbers."""
@@ -111,13 +115,16 @@ class GateResult:
             shown = ", ".join(str(r) for r in unique[:limit])
             more = f" and {len(unique) - limit} more" if len(unique) > limit else ""
             noun = "row" if len(unique) == 1 else "rows"
-            lines.append(f"- {reason.rstrip('.')} [{check}]: {len(unique):,} {noun} "
-                         f"({noun} {shown}{more})")
+            lines.append(
+                f"- {reason.rstrip('.')} [{check}]: {len(unique):,} {noun} ({noun} {shown}{more})"
+            )
         return lines
 
     def reconciliation(self) -> str:
-        return (f"Rows read {self.rows_read:,} = assessed {self.rows_valid:,} + "
-                f"quarantined {len(self.quarantined):,}.")
+        return (
+            f"Rows read {self.rows_read:,} = assessed {self.rows_valid:,} + "
+            f"quarantined {len(self.quarantined):,}."
+        )
 
 
 # ----------------------------------------------------------------------------- recipe
@@ -136,8 +143,9 @@ def run_gate(
     answer_keys = [c for c in loaded.extra_columns if c.startswith(ANSWER_KEY_PREFIX)]
     results = validate_frame(_for_gx(loaded.frame.drop(columns=answer_keys)), today=today)
     refuse_file_level_failures(loaded, results)
-    failures = pd.concat([_parse_failures(loaded), _row_failures(loaded, results)],
-                         ignore_index=True)
+    failures = pd.concat(
+        [_parse_failures(loaded), _row_failures(loaded, results)], ignore_index=True
+    )
     failures = failures.sort_values(["row"], kind="stable").reset_index(drop=True)
     valid = loaded.frame.drop(index=failures["row"].unique())
     return GateResult(str(path), len(loaded.frame), valid, failures, loaded.extra_columns)
@@ -174,13 +182,19 @@ def _unknown_columns(path: str, check: Check, result: Any) -> RefusedInput:
     """Name the columns the contract does not know, with the closest contract name."""
     details = result.result.get("details", {}).get("mismatched", {})
     unknown = [str(c) for c in details.get("unexpected", [])]
-    hints = [f"for {c} {did_you_mean(c, contract.COLUMN_NAMES)}" for c in unknown
-             if "did you mean" in did_you_mean(c, contract.COLUMN_NAMES)]
+    hints = [
+        f"for {c} {did_you_mean(c, contract.COLUMN_NAMES)}"
+        for c in unknown
+        if "did you mean" in did_you_mean(c, contract.COLUMN_NAMES)
+    ]
     hint = "remove them, or drop them with a --mapping file"
     if hints:
         hint = "; ".join(hints) + "; otherwise " + hint
-    return RefusedInput(path, f"column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: "
-                        + check.reason, hint=hint)
+    return RefusedInput(
+        path,
+        f"column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: " + check.reason,
+        hint=hint,
+    )
 
 
 def _personal(path: str, column: str, rows: Iterable[int]) -> RefusedInput:
@@ -210,12 +224,20 @@ def load_checks(directory: str | Path = EXPECTATIONS_DIR) -> tuple[Check, ...]:
         for number, config in enumerate(tree["expectations"], start=1):
             meta = config.get("meta") or {}
             if "check" not in meta or "reason" not in meta:
-                raise InputError(str(path), f"expectation {number} needs meta.check and "
-                                 "meta.reason")
+                raise InputError(
+                    str(path), f"expectation {number} needs meta.check and meta.reason"
+                )
             if any(c.check == meta["check"] for c in checks):
                 raise InputError(str(path), f"check id {meta['check']} is used twice")
-            checks.append(Check(tree["name"], meta["check"], meta["reason"], config,
-                                bool(meta.get("personal_data"))))
+            checks.append(
+                Check(
+                    tree["name"],
+                    meta["check"],
+                    meta["reason"],
+                    config,
+                    bool(meta.get("personal_data")),
+                )
+            )
     return tuple(checks)
 
 
@@ -228,8 +250,11 @@ def validate_frame(
 
     context = gx.get_context(mode="ephemeral")
     _silence(context)
-    batch = (context.data_sources.add_pandas("incidents")
-             .add_dataframe_asset("log").add_batch_definition_whole_dataframe("all rows"))
+    batch = (
+        context.data_sources.add_pandas("incidents")
+        .add_dataframe_asset("log")
+        .add_batch_definition_whole_dataframe("all rows")
+    )
     stamp = pd.Timestamp(today or date.today())
     results: list[tuple[Check, Any]] = []
     for suite_name in dict.fromkeys(c.suite for c in checks):
@@ -237,10 +262,13 @@ def validate_frame(
         suite = _build_suite(suite_name, mine, directory)
         suite = context.suites.add(suite)
         definition = context.validation_definitions.add(
-            gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
-        run = definition.run(batch_parameters={"dataframe": frame},
-                             expectation_parameters={"today": stamp},
-                             result_format={"result_format": "COMPLETE"})
+            gx.ValidationDefinition(name=suite_name, data=batch, suite=suite)
+        )
+        run = definition.run(
+            batch_parameters={"dataframe": frame[_columns_for(mine, frame)]},
+            expectation_parameters={"today": stamp},
+            result_format={"result_format": "COMPLETE"},
+        )
         by_id = {r.expectation_config.meta["check"]: r for r in run.results}
         if set(by_id) != {c.check for c in mine}:
             raise RuntimeError(f"suite {suite_name}: GX did not report every check")
@@ -258,20 +286,27 @@ def _build_suite(name: str, checks: list[Check], directory: str | Path) -> Any:
     try:
         suite = ExpectationSuite(name=name, expectations=configs)
     except Exception as error:  # GX raises several types for an unknown expectation
-        raise InputError(f"{directory}/{name}.json",
-                         f"an expectation could not be loaded ({type(error).__name__})",
-                         hint="check each expectation's type and kwargs") from None
+        raise InputError(
+            f"{directory}/{name}.json",
+            f"an expectation could not be loaded ({type(error).__name__})",
+            hint="check each expectation's type and kwargs",
+        ) from None
     if len(suite.expectations) != len(configs):
-        raise InputError(f"{directory}/{name}.json",
-                         f"only {len(suite.expectations)} of {len(configs)} expectations loaded")
+        raise InputError(
+            f"{directory}/{name}.json",
+            f"only {len(suite.expectations)} of {len(configs)} expectations loaded",
+        )
     return suite
 
 
 def _raise_if_broken(check: Check, result: Any) -> None:
     """An expectation that errored proves nothing: stop rather than pass the rows."""
     info = result.exception_info or {}
-    raised = info.get("raised_exception") if "raised_exception" in info else any(
-        isinstance(v, dict) and v.get("raised_exception") for v in info.values())
+    raised = (
+        info.get("raised_exception")
+        if "raised_exception" in info
+        else any(isinstance(v, dict) and v.get("raised_exception") for v in info.values())
+    )
     if raised:
         raise RuntimeError(f"validation check {check.check} ({check.suite}) could not run")
 
@@ -293,8 +328,25 @@ def _silence(context: Any) -> None:
 
 
 def _for_gx(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with a plain index of row numbers (GX reports index labels)."""
-    return frame.rename_axis(None)
+    """The frame as GX handles fastest: a plain index of row numbers (GX reports index
+    labels), and whole numbers as floats (GX compares nullable integers one by one)."""
+    view = frame.rename_axis(None)
+    ints = [c for c in view.columns if str(view[c].dtype) == "Int64"]
+    return view.astype({c: "float64" for c in ints}) if ints else view
+
+
+def _columns_for(checks: list[Check], frame: pd.DataFrame) -> list[str]:
+    """The columns a suite reads; GX copies the whole frame when it filters rows, so a
+    suite of column checks is given only its own columns."""
+    if any(c.config["type"].startswith("expect_table") for c in checks):
+        return list(frame.columns)
+    names: set[str] = set()
+    for check in checks:
+        kwargs = check.config["kwargs"]
+        names.update(kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs)
+        condition = kwargs.get("row_condition") or ""
+        names.update(word for word in re.findall(r"[A-Za-z_]+", condition) if word in frame.columns)
+    return [c for c in frame.columns if c in names]
 
 
 # -------------------------------------------------------------------------- failures
@@ -308,13 +360,16 @@ def _rows(result: Any, frame: pd.DataFrame) -> list[int]:
 def _parse_failures(loaded: LoadResult) -> pd.DataFrame:
     problems = loaded.problems
     ids = loaded.frame["incident_id"].reindex(problems["row"].to_numpy())
-    return pd.DataFrame({
-        "row": problems["row"].astype("int64").to_numpy(),
-        "incident_id": ids.to_numpy(dtype=object),
-        "column": problems["column"].to_numpy(dtype=object),
-        "check": problems["check"].to_numpy(dtype=object),
-        "reason": problems["reason"].to_numpy(dtype=object),
-    }, columns=list(FAILURE_COLUMNS))
+    return pd.DataFrame(
+        {
+            "row": problems["row"].astype("int64").to_numpy(),
+            "incident_id": ids.to_numpy(dtype=object),
+            "column": problems["column"].to_numpy(dtype=object),
+            "check": problems["check"].to_numpy(dtype=object),
+            "reason": problems["reason"].to_numpy(dtype=object),
+        },
+        columns=list(FAILURE_COLUMNS),
+    )
 
 
 def _row_failures(loaded: LoadResult, results: list[tuple[Check, Any]]) -> pd.DataFrame:
@@ -325,13 +380,18 @@ def _row_failures(loaded: LoadResult, results: list[tuple[Check, Any]]) -> pd.Da
         rows = _rows(result, loaded.frame)
         if not rows:
             continue
-        parts.append(pd.DataFrame({
-            "row": pd.array(rows, dtype="int64"),
-            "incident_id": loaded.frame["incident_id"].reindex(rows).to_numpy(dtype=object),
-            "column": check.column,
-            "check": check.check,
-            "reason": check.reason.rstrip(".") + ".",
-        }, columns=list(FAILURE_COLUMNS)))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "row": pd.array(rows, dtype="int64"),
+                    "incident_id": loaded.frame["incident_id"].reindex(rows).to_numpy(dtype=object),
+                    "column": check.column,
+                    "check": check.check,
+                    "reason": check.reason.rstrip(".") + ".",
+                },
+                columns=list(FAILURE_COLUMNS),
+            )
+        )
     if not parts:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in FAILURE_COLUMNS})
     return pd.concat(parts, ignore_index=True)
