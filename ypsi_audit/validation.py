@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -344,8 +343,9 @@ def _columns_for(checks: list[Check], frame: pd.DataFrame) -> list[str]:
     for check in checks:
         kwargs = check.config["kwargs"]
         names.update(kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs)
-        condition = kwargs.get("row_condition") or ""
-        names.update(word for word in re.findall(r"[A-Za-z_]+", condition) if word in frame.columns)
+        condition = kwargs.get("row_condition")
+        if isinstance(condition, dict):  # GX's structured condition: {"column": {"name": ..}}
+            names.add(condition["column"]["name"])
     return [c for c in frame.columns if c in names]
 
 
