@@ -11,7 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ypsi_audit import load_incidents
 from ypsi_audit.cli import main
+from ypsi_audit.errors import InputError
 
 VIGNETTES = Path(__file__).parent / "data" / "cheshire_public.csv"
 
@@ -23,7 +25,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_help_on_every_command() -> None:
-    for command in ([], ["assess"], ["policies"], ["synth"]):
+    for command in ([], ["assess"], ["validate"], ["policies"], ["synth"]):
         result = _run(*command, "--help")
         assert result.returncode == 0
         assert "usage: ypsi-audit" in result.stdout
@@ -53,7 +55,7 @@ def test_assess_csv_round_trip_with_manifest(tmp_path: Path, capsys) -> None:
     manifest = json.loads((tmp_path / "audit.manifest.json").read_text())
     assert manifest["policy"]["label"] == "cheshire-quick-guide@1"
     assert manifest["policy"]["parameters"]["under_age"] == 14
-    assert manifest["rows"] == {"read": 26, "assessed": 26}
+    assert manifest["rows"] == {"read": 26, "assessed": 26, "quarantined": 0}
     assert len(manifest["input"]["sha256"]) == 64
     # under_age=14 turns the 13-year-old in P22 into a police matter
     p22 = table.set_index("incident_id").loc["P22"]
@@ -87,20 +89,30 @@ def test_assess_xlsx_input(tmp_path: Path) -> None:
         ("reported_on", "31/02/2025", "column reported_on"),
     ],
 )
-def test_unreadable_value_is_refused_in_one_line(
-    tmp_path: Path, cell: str, value: str, fragment: str
+def test_unreadable_value_is_held_back_never_blanked(
+    tmp_path: Path, cell: str, value: str, fragment: str, capsys: pytest.CaptureFixture
 ) -> None:
     frame = pd.read_csv(VIGNETTES, dtype=str, keep_default_na=False)
     frame.loc[4, cell] = value
     source = tmp_path / "bad.csv"
     frame.to_csv(source, index=False)
     out = tmp_path / "audit.csv"
-    result = _run("assess", str(source), "--out", str(out))
-    assert result.returncode == 2
-    message = result.stderr.strip()
-    assert "\n" not in message and "Traceback" not in message
-    assert "row 6" in message and fragment in message and value in message
-    assert not out.exists()
+    assert main(["assess", str(source), "--out", str(out)]) == 1
+    assert "Rows read 26 = assessed 25 + quarantined 1." in capsys.readouterr().out
+    assert "P05" not in pd.read_csv(out)["incident_id"].tolist()
+    held = pd.read_csv(tmp_path / "audit.quarantine.csv", dtype=str)
+    assert held["row"].tolist() == ["6"] and held["incident_id"].tolist() == ["P05"]
+    assert fragment in held["reason"].iloc[0] and value in held["reason"].iloc[0]
+    # --strict refuses the file in one line, naming the problem, and writes nothing
+    strict = tmp_path / "strict.csv"
+    assert main(["assess", str(source), "--out", str(strict), "--strict"]) == 2
+    message = capsys.readouterr().err.strip()
+    assert "\n" not in message and message.startswith("ypsi-audit: ")
+    assert "--strict" in message and not strict.exists()
+    # the Python loader refuses it outright, naming file, row, column and value
+    with pytest.raises(InputError) as info:
+        load_incidents(source)
+    assert "row 6" in str(info.value) and fragment in str(info.value)
 
 
 def test_bad_param_and_policy_are_refused_before_reading(tmp_path: Path) -> None:
