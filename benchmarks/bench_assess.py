@@ -1,4 +1,5 @@
-"""Benchmark `assess` on a synthetic log: median wall time, incidents per second, peak memory.
+"""Benchmark `assess` and the validation gate on synthetic logs: median wall time,
+incidents per second, peak memory.
 
 Run with `make bench`. Speed is measured here, never asserted in unit tests. The table is
 printed and saved to benchmarks/results/assess.json with the date and machine.
@@ -56,6 +57,26 @@ def peak_memory(frame) -> int:
     return peak
 
 
+def time_gate(frame, repeats: int) -> list[float]:
+    """The whole validation gate (read Parquet, screen, GX suites), GX already imported."""
+    import tempfile
+
+    from ypsi_audit.synth import write_log
+    from ypsi_audit.validation import run_gate
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "log.parquet"
+        write_log(frame, path)
+        run_gate(path)  # warm up: GX import and context
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            gate = run_gate(path)
+            times.append(time.perf_counter() - start)
+            assert gate.rows_valid == len(frame)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="10000,100000,1000000")
@@ -66,21 +87,28 @@ def main() -> None:
         frame = generate(seed=size, n=size)
         times = time_assess(frame, args.repeats)
         median = statistics.median(times)
+        gate = statistics.median(time_gate(frame, max(1, args.repeats // 2)))
         rows.append(
             {
                 "incidents": size,
                 "median_s": round(median, 4),
                 "incidents_per_s": round(size / median),
                 "peak_mib": round(peak_memory(frame) / 2**20, 1),
+                "validate_s": round(gate, 3),
                 "runs": args.repeats,
             }
         )
-    print(f"assess, cheshire-quick-guide@1, median of {args.repeats} runs; {machine()}")
-    print(f"{'incidents':>10} {'median s':>9} {'incidents/s':>12} {'peak MiB':>9}")
+    print(
+        f"assess (cheshire-quick-guide@1) and validate (the whole gate, from Parquet), "
+        f"medians; {machine()}"
+    )
+    print(
+        f"{'incidents':>10} {'assess s':>9} {'incidents/s':>12} {'peak MiB':>9} {'validate s':>11}"
+    )
     for row in rows:
         print(
             f"{row['incidents']:>10,} {row['median_s']:>9.3f} {row['incidents_per_s']:>12,} "
-            f"{row['peak_mib']:>9.1f}"
+            f"{row['peak_mib']:>9.1f} {row['validate_s']:>11.2f}"
         )
     RESULTS.mkdir(exist_ok=True)
     record = {
