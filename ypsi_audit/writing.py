@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
@@ -24,7 +25,9 @@ def as_text(frame: pd.DataFrame) -> pd.DataFrame:
     for name, column in frame.items():
         dtype = column.dtype
         if pd.api.types.is_bool_dtype(dtype):
-            codes = column.map({True: 0, False: 1}).fillna(-1).astype("int8").to_numpy()
+            values = column.astype("boolean").array
+            codes = np.where(values.isna(), -1, np.where(values.to_numpy(bool, na_value=False),
+                                                          0, 1)).astype(np.int8)
             out[name] = pd.Categorical.from_codes(codes, ["true", "false"])
         elif pd.api.types.is_datetime64_any_dtype(dtype):
             out[name] = column.dt.strftime("%Y-%m-%d")
