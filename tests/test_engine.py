@@ -15,19 +15,6 @@ from ypsi_audit import contract
 from ypsi_audit.engine import assess, rule_states
 from ypsi_audit.errors import PolicyError
 
-FACTOR_INPUTS = (
-    "youngest_child_age",
-    "oldest_party_age",
-    "adult_involved",
-    "multiple_victims",
-    "in_relationship",
-    "content_level",
-    "content_violent_or_atypical",
-    "distribution",
-    "threats_or_coercion",
-    "harassment",
-    "grooming_or_exploitation_suspected",
-)
 BOOLS = [c.name for c in contract.COLUMNS if c.kind == "bool"]
 
 
