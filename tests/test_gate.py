@@ -280,7 +280,9 @@ def check_assess(case: Case, code: int, out: str, err: str, target: Path) -> Non
         assert list(kept.columns) == QUARANTINE_COLUMNS
         assert len(kept) == held
         assert (kept["reason"].str.strip() != "").all()
-        by_row = {int(r): set(c.split(";")) for r, c in zip(kept["row"], kept["checks"])}
+        by_row = {
+            int(r): set(c.split(";")) for r, c in zip(kept["row"], kept["checks"], strict=True)
+        }
         assert set(by_row) == set(case.quarantine)
         for row, checks in case.quarantine.items():
             assert checks <= by_row[row], (row, by_row[row])
@@ -395,8 +397,14 @@ def test_good_rows_of_a_mixed_file_are_assessed_as_alone(
     assert set(got["incident_id"]) == set(alone["incident_id"]) - held_ids - {"P08"}
     assert len(got) == N_VIGNETTES - len(MIXED_QUARANTINE)
     alone = alone.set_index("incident_id").loc[got["incident_id"]].reset_index()
-    for column in ("guidance_outcome", "consistency", "recording_gaps", "aggravating_factors",
-                   "unknown_factors", "experimental"):
+    for column in (
+        "guidance_outcome",
+        "consistency",
+        "recording_gaps",
+        "aggravating_factors",
+        "unknown_factors",
+        "experimental",
+    ):
         assert got[column].tolist() == alone[column].tolist(), column
     pd.testing.assert_frame_equal(got, alone)  # every column of every good row
 
@@ -465,15 +473,6 @@ def test_refusal_raises_refused_input_naming_the_column(tmp_path: Path) -> None:
         run_gate(source)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason=(
-        "writing.as_text: a boolean column that is blank on every row (an optional column "
-        "the log leaves out) maps to a 'boolean' Series whose fillna(-1) raises TypeError, "
-        "so assess crashes with a traceback instead of writing blank cells"
-    ),
-)
 def test_log_with_only_the_required_columns_is_assessed(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
@@ -544,9 +543,7 @@ CORRUPTIONS: dict[str, dict[str, str]] = {
     "future_date": {"reported_on": "2099-01-01", "decided_on": ""},
 }
 PLANS = st.lists(
-    st.tuples(
-        st.integers(0, N_VIGNETTES - 1), st.sampled_from([None, None, *sorted(CORRUPTIONS)])
-    ),
+    st.tuples(st.integers(0, N_VIGNETTES - 1), st.sampled_from([None, None, *sorted(CORRUPTIONS)])),
     min_size=1,
     max_size=14,
 )

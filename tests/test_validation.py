@@ -51,8 +51,11 @@ def test_validation_opens_no_network_socket(monkeypatch: pytest.MonkeyPatch) -> 
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", record)
-    monkeypatch.setattr(socket, "create_connection",
-                        lambda *a, **k: opened.append(a) or (_ for _ in ()).throw(OSError()))
+    monkeypatch.setattr(
+        socket,
+        "create_connection",
+        lambda *a, **k: opened.append(a) or (_ for _ in ()).throw(OSError()),
+    )
     results = validation.validate_frame(frame_of([{"incident_id": "A1"}]))
     assert results and opened == []
 
@@ -66,9 +69,16 @@ def test_progress_bars_and_analytics_are_off(capsys: pytest.CaptureFixture) -> N
     assert os.environ["GX_ANALYTICS_ENABLED"] == "false"
 
 
-GOOD = {"youngest_child_age": 14, "oldest_party_age": 15, "adult_involved": False,
-        "decided_on": "2025-03-04", "image_viewed": True, "device_seized": True,
-        "device_returned": True, "image_sent_to_staff": True}
+GOOD = {
+    "youngest_child_age": 14,
+    "oldest_party_age": 15,
+    "adult_involved": False,
+    "decided_on": "2025-03-04",
+    "image_viewed": True,
+    "device_seized": True,
+    "device_returned": True,
+    "image_sent_to_staff": True,
+}
 # One corruption per check id: proves every check in the suites can fail.
 BREAKS: dict[str, dict] = {
     "incident_id_present": {"incident_id": None},
@@ -88,8 +98,11 @@ BREAKS: dict[str, dict] = {
 for column in ("viewing_authorised", "viewing_witnessed", "viewing_recorded"):
     BREAKS[f"{column}_needs_image_viewed"] = {"image_viewed": False, column: True}
 BREAKS["device_returned_needs_device_seized"] = {"device_seized": False}
-for column in ("parents_contacted_before_return", "images_deleted_before_return",
-               "deletion_recorded"):
+for column in (
+    "parents_contacted_before_return",
+    "images_deleted_before_return",
+    "deletion_recorded",
+):
     BREAKS[f"{column}_needs_device_returned"] = {"device_returned": False, column: True}
 for column in ("staff_copy_deleted", "staff_reported_to_manager", "staff_reported_to_police"):
     BREAKS[f"{column}_needs_image_sent_to_staff"] = {"image_sent_to_staff": False, column: True}
@@ -101,11 +114,15 @@ def _failed(frame: pd.DataFrame) -> dict[str, list[int]]:
 
 
 def test_every_row_check_fails_on_its_corruption_and_only_there() -> None:
-    row_checks = {c.check for c in validation.load_checks(str(validation.EXPECTATIONS_DIR))
-                  if not c.config["type"].startswith("expect_table")}
+    row_checks = {
+        c.check
+        for c in validation.load_checks(str(validation.EXPECTATIONS_DIR))
+        if not c.config["type"].startswith("expect_table")
+    }
     assert set(BREAKS) | {"incident_id_unique"} == row_checks
-    records = [GOOD] + [{**GOOD, "incident_id": f"X{i}", **edit}
-                        for i, edit in enumerate(BREAKS.values())]
+    records = [GOOD] + [
+        {**GOOD, "incident_id": f"X{i}", **edit} for i, edit in enumerate(BREAKS.values())
+    ]
     records[0] = {**GOOD, "incident_id": "CLEAN"}
     frame = frame_of(records)
     frame.index = range(2, 2 + len(frame))
@@ -124,7 +141,8 @@ def test_duplicate_ids_fail_every_copy() -> None:
 def test_table_checks_refuse_the_file(tmp_path: Path) -> None:
     source = tmp_path / "log.csv"
     pd.DataFrame(columns=["incident_id", "setting_id", "incident_type", "reported_on"]).to_csv(
-        source, index=False)
+        source, index=False
+    )
     with pytest.raises(validation.RefusedInput, match="no incidents"):
         validation.run_gate(source)
     frame = pd.read_csv(Path(__file__).parent / "data" / "cheshire_public.csv", dtype=str)
@@ -132,3 +150,14 @@ def test_table_checks_refuse_the_file(tmp_path: Path) -> None:
     frame.to_csv(source, index=False)
     with pytest.raises(validation.RefusedInput, match="did you mean 'adult_involved'"):
         validation.run_gate(source)
+
+
+def test_a_personal_looking_header_is_not_echoed(tmp_path: Path) -> None:
+    frame = pd.read_csv(Path(__file__).parent / "data" / "cheshire_public.csv", dtype=str)
+    frame["jo.bloggs@school.org.uk"] = ""
+    source = tmp_path / "log.csv"
+    frame.to_csv(source, index=False)
+    with pytest.raises(validation.RefusedInput) as info:
+        validation.run_gate(source)
+    assert "jo.bloggs" not in str(info.value)
+    assert "shaped like personal data" in str(info.value)

@@ -58,12 +58,22 @@ def load_mapping(path: str | Path) -> ColumnMapping:
         if not isinstance(table, dict):
             raise InputError(shown, f"values for {name} must map export values to codes")
         values[name] = {
-            " ".join(str(k).lower().split()): _value(shown, name, v) for k, v in table.items()
+            word: _value(shown, name, v) for k, v in table.items() for word in _spellings(k)
         }
     drop = tree.get("drop") or []
     if not isinstance(drop, list):
         raise InputError(shown, "'drop' must be a list of column names")
     return ColumnMapping(shown, rename, values, frozenset(_key(d) for d in drop))
+
+
+def _spellings(key: Any) -> tuple[str, ...]:
+    """The export values a mapping key stands for. YAML reads an unquoted Yes/No/On/Off
+    as true/false, so a boolean key covers every word YAML would have read that way."""
+    if key is True:
+        return ("yes", "true", "on")
+    if key is False:
+        return ("no", "false", "off")
+    return (" ".join(str(key).lower().split()),)
 
 
 def _read(path: Path, shown: str) -> dict:

@@ -180,7 +180,13 @@ def refuse_file_level_failures(loaded: LoadResult, results: list[tuple[Check, An
 def _unknown_columns(path: str, check: Check, result: Any) -> RefusedInput:
     """Name the columns the contract does not know, with the closest contract name."""
     details = result.result.get("details", {}).get("mismatched", {})
-    unknown = [str(c) for c in details.get("unexpected", [])]
+    from .privacy import looks_personal
+
+    columns = [str(c) for c in details.get("unexpected", [])]
+    # A header can itself be personal data (an e-mail pasted into the header row).
+    unknown = [c for c in columns if looks_personal(c) is None]
+    if len(unknown) < len(columns):
+        unknown.append(f"{len(columns) - len(unknown)} whose header is shaped like personal data")
     hints = [
         f"for {c} {did_you_mean(c, contract.COLUMN_NAMES)}"
         for c in unknown

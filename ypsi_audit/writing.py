@@ -26,8 +26,9 @@ def as_text(frame: pd.DataFrame) -> pd.DataFrame:
         dtype = column.dtype
         if pd.api.types.is_bool_dtype(dtype):
             values = column.astype("boolean").array
-            codes = np.where(values.isna(), -1, np.where(values.to_numpy(bool, na_value=False),
-                                                          0, 1)).astype(np.int8)
+            codes = np.where(
+                values.isna(), -1, np.where(values.to_numpy(bool, na_value=False), 0, 1)
+            ).astype(np.int8)
             out[name] = pd.Categorical.from_codes(codes, ["true", "false"])
         elif pd.api.types.is_datetime64_any_dtype(dtype):
             out[name] = column.dt.strftime("%Y-%m-%d")
