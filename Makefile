@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SAMPLE := data/samples/sample_trust_log.csv
 
-.PHONY: setup audit test lint bench sample clean
+.PHONY: setup audit test lint bench sample clean chromium
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -21,8 +21,13 @@ setup: $(STAMP)
 audit: $(STAMP)
 	$(BIN)/ypsi-audit assess $(SAMPLE) --out reports/sample/assessment.csv
 
+## Debian's Chromium, for the offline checks of the report pages (needs root, as on CI).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 ## The whole test suite (what CI runs).
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/ruff check ypsi_audit tests benchmarks
 	$(BIN)/python -m pytest -q
 
@@ -31,7 +36,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check ypsi_audit tests benchmarks
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_assess.py
+	$(BIN)/python -m benchmarks.run
 
 ## Regenerate the shipped sample log (same seed, same file).
 sample: $(STAMP)

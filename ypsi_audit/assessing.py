@@ -108,12 +108,17 @@ def assess_file(
     return JobResult("\n".join(lines), 1 if len(gate.failures) else 0)
 
 
-def _gate(source: str | Path, mapping: str | Path | None, sheet: str | None) -> Any:
+def load_checked_mapping(mapping: str | Path | None) -> Any:
+    """The mapping file, checked against the contract, or None."""
     from .mapping import load_mapping
+
+    return None if mapping is None else load_mapping(mapping)
+
+
+def _gate(source: str | Path, mapping: str | Path | None, sheet: str | None) -> Any:
     from .validation import run_gate
 
-    columns = None if mapping is None else load_mapping(mapping)
-    return run_gate(source, mapping=columns, sheet=sheet)
+    return run_gate(source, mapping=load_checked_mapping(mapping), sheet=sheet)
 
 
 def _check_output(source: str | Path, out: str | Path) -> Path:

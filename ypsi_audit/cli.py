@@ -71,6 +71,43 @@ def build_parser() -> argparse.ArgumentParser:
     _input_options(validate)
     validate.set_defaults(handler=_validate)
 
+    report = commands.add_parser(
+        "report",
+        help="run the audit reports on a log and publish offline HTML pages",
+        description=(
+            "Run every report notebook on a log and write, under DIR: an offline HTML page "
+            "per report, the executed notebooks, tables/*.csv, the case list for follow-up "
+            "and manifest.json. Exit 0: all written; 1: some rows held back (reports still "
+            "written); 2: the file cannot be used; 3: a report notebook failed."
+        ),
+    )
+    report.add_argument("input", metavar="INPUT", help="incident log: .csv, .xlsx or .parquet")
+    report.add_argument("--out", required=True, metavar="DIR", help="folder for the report set")
+    report.add_argument("--period", help="an academic year such as 2024-25 (default: all)")
+    report.add_argument("--settings", help="only these settings, e.g. S01,S02")
+    report.add_argument(
+        "--threshold", type=int, default=5, help="hide counts below this (default 5)"
+    )
+    report.add_argument(
+        "--no-suppression",
+        action="store_true",
+        help="show small counts: restricted internal use only; every page says so",
+    )
+    report.add_argument("--mapping", metavar="FILE", help="column mapping YAML for the input")
+    _policy_options(report)
+    report.set_defaults(handler=_report)
+
+    run = commands.add_parser(
+        "run",
+        help="run the report jobs a schedule file lists (for cron)",
+        description=(
+            "Run every report job in a schedule YAML file. A failing job does not stop the "
+            "others. Exit 0 when every job succeeded, 1 otherwise."
+        ),
+    )
+    run.add_argument("config", metavar="CONFIG", help="schedule YAML file")
+    run.set_defaults(handler=_run)
+
     policies = commands.add_parser(
         "policies",
         help="list the shipped policies with their parameters",
@@ -152,6 +189,45 @@ def _assess(args: argparse.Namespace) -> int:
     )
     print(result.text)
     return result.exit_code
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .reports.runner import main_progress, run_report
+
+    if args.threshold < 1:
+        raise YpsiError("--threshold must be at least 1; use --no-suppression to show all.")
+    settings = [s.strip() for s in args.settings.split(",")] if args.settings else None
+    run = run_report(
+        args.input,
+        args.out,
+        policy=args.policy,
+        params=parse_params(args.param),
+        period=args.period,
+        settings=settings,
+        threshold=args.threshold,
+        suppression=not args.no_suppression,
+        mapping=args.mapping,
+        progress=main_progress,
+    )
+    failed = {n: s for n, s in run.statuses.items() if s["status"] != "ok"}
+    for name, status in failed.items():
+        print(f"ypsi-audit: the {name} report failed in cell {status['cell']} "
+              f"({status['error']}); its partial notebook is {status['notebook']}.",
+              file=sys.stderr)
+    print(f"Wrote the report set to {run.out_dir}.")
+    if failed:
+        return 3
+    return 1 if run.quarantined else 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .reports.runner import main_progress
+    from .reports.schedule import load_jobs, run_jobs
+
+    outcomes = run_jobs(load_jobs(args.config), progress=main_progress)
+    for name, outcome in outcomes.items():
+        print(f"{name}: {outcome}")
+    return 0 if all(o == "ok" for o in outcomes.values()) else 1
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -1,0 +1,210 @@
+"""The report modules: aggregations, narrative, publishing rules, case list, schedules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from support import frame_of
+
+from ypsi_audit.cli import main
+from ypsi_audit.engine import assess
+from ypsi_audit.reports import analysis, narrative
+from ypsi_audit.reports.cases import cases_for_review
+from ypsi_audit.reports.context import Report, header
+from ypsi_audit.reports.schedule import load_jobs
+from ypsi_audit.synth import generate
+
+CLEAN = {
+    "youngest_child_age": 15,
+    "oldest_party_age": 15,
+    "adult_involved": False,
+    "multiple_victims": False,
+    "in_relationship": True,
+    "content_level": "nude",
+    "content_violent_or_atypical": False,
+    "distribution": "between_parties",
+    "threats_or_coercion": False,
+    "harassment": False,
+    "grooming_or_exploitation_suspected": False,
+    "rationale_recorded": True,
+}
+
+
+@pytest.fixture(scope="module")
+def assessed() -> pd.DataFrame:
+    return assess(generate(12, 3, seed=11))
+
+
+def _report(frame: pd.DataFrame, tmp_path: Path, threshold: int = 5) -> Report:
+    return Report(
+        frame=frame,
+        gate={"rows_read": len(frame), "rows_valid": len(frame), "rows_quarantined": 0},
+        tables_dir=tmp_path,
+        threshold=threshold,
+        policy="cheshire-quick-guide@1",
+        params={},
+        input_name="log.csv",
+    )
+
+
+def test_trend_counts_add_up(assessed: pd.DataFrame) -> None:
+    table = analysis.trend(assessed)
+    assert table["n_incidents"].sum() == len(assessed)
+    assert table["n_referred"].sum() == (assessed["decision"] == "referred_police").sum()
+    assert table["n_guidance_refer"].sum() == (assessed["guidance_outcome"] == "refer_police").sum()
+    assert list(table["period"][:3]) == ["2022-23 autumn", "2022-23 spring", "2022-23 summer"]
+    assert (table["low_referred"] <= table["rate_referred"]).all()
+    assert (table["rate_referred"] <= table["high_referred"]).all()
+
+
+def test_setting_funnel_counts_and_withholding(assessed: pd.DataFrame) -> None:
+    table = analysis.setting_funnel(assessed, "under_escalation")
+    under = (assessed["consistency"] == "under_escalation").groupby(assessed["setting_id"]).sum()
+    assert table.set_index("unit")["k"].to_dict() == {k: int(v) for k, v in under.items()}
+    hidden = analysis.setting_funnel(assessed, "under_escalation", threshold=5)
+    small = (hidden["k"].between(1, 4)) | (hidden["n"] < 5)
+    assert hidden.loc[small, "rate"].isna().all()
+    assert (hidden.loc[small, "outside_95"] == "").all()
+    assert hidden.loc[~small, "rate"].notna().all()
+
+
+def test_a_planted_under_escalating_setting_is_named() -> None:
+    good = [
+        {
+            **CLEAN,
+            "setting_id": f"S{i % 10:02d}",
+            "incident_id": f"G{i}",
+            "decision": "referred_police",
+            "youngest_child_age": 12,
+        }
+        for i in range(400)
+    ]
+    bad = [
+        {
+            **CLEAN,
+            "setting_id": "S99",
+            "incident_id": f"B{i}",
+            "youngest_child_age": 12,
+            "decision": "handled_in_setting" if i % 2 else "referred_police",
+        }
+        for i in range(40)
+    ]
+    frame = assess(frame_of(good + bad))
+    table = analysis.setting_funnel(frame, "under_escalation", threshold=5)
+    assert analysis.outliers(table) == ["S99 (higher)"]
+
+
+def test_agreement_factors_and_outcomes(assessed: pd.DataFrame) -> None:
+    result = analysis.agreement_table(assessed)
+    consistency = assessed["consistency"].value_counts()
+    assert result["guidance_only"] == consistency["under_escalation"]
+    assert result["decision_only"] == consistency["over_escalation"]
+    factors = analysis.factors_in(assessed, "under_escalation", ["under_13", "wide_age_gap"])
+    under = assessed[assessed["consistency"] == "under_escalation"]
+    assert (
+        factors.loc[0, "n_incidents"] == under["aggravating_factors"].str.contains("under_13").sum()
+    )
+    outcomes = analysis.police_outcomes(assessed)
+    assert outcomes["n_incidents"].sum() == (assessed["decision"] == "referred_police").sum()
+
+
+def test_blank_rates_and_undecidable_causes() -> None:
+    frame = assess(
+        frame_of(
+            [
+                CLEAN,
+                {**CLEAN, "harassment": None},
+                {**CLEAN, "harassment": None, "threats_or_coercion": None},
+            ]
+        )
+    )
+    blanks = analysis.blank_rates(frame, ["harassment", "threats_or_coercion"])
+    assert blanks.loc[0, "harassment"] == pytest.approx(2 / 3)
+    causes = analysis.undecidable_causes(
+        frame, {"threats_coercion_harassment": ["harassment", "threats_or_coercion"]}
+    )
+    assert causes.set_index("blank_field")["n_incidents"].to_dict() == {
+        "harassment": 2,
+        "threats_or_coercion": 1,
+    }
+
+
+def test_publish_hides_small_counts_on_page_and_in_csv(tmp_path: Path) -> None:
+    report = _report(frame_of([CLEAN]), tmp_path)
+    table = pd.DataFrame(
+        {"setting": ["A", "B", "C"], "n_events": [3, 10, 0], "n_incidents": [40, 50, 9]}
+    )
+    table["rate"] = table["n_events"] / table["n_incidents"]
+    shown = report.publish(
+        table, "demo", caption="Demo", rates={"rate": ("n_events", "n_incidents")}
+    )
+    csv = pd.read_csv(tmp_path / "demo.csv", dtype=str, keep_default_na=False)
+    assert csv.loc[0, "n_events"] == "c"
+    assert pd.isna(shown.loc[0, "rate"])  # rests on a hidden count
+    assert shown.loc[2, "n_events"] == 0  # a true zero is shown
+    assert report.withheld >= 1
+    unhidden = _report(frame_of([CLEAN]), tmp_path, threshold=0)
+    unhidden.publish(table, "demo_open", caption="Demo")
+    assert pd.read_csv(tmp_path / "demo_open.csv")["n_events"].tolist() == [3, 10, 0]
+
+
+def test_sentences_never_reveal_a_hidden_count(tmp_path: Path) -> None:
+    frame = assess(
+        frame_of(
+            [
+                {
+                    **CLEAN,
+                    "decision": "handled_in_setting",
+                    "youngest_child_age": 12,
+                    "incident_id": f"U{i}",
+                }
+                for i in range(3)
+            ]
+        )
+    )
+    report = _report(frame, tmp_path)
+    funnels = {m: analysis.setting_funnel(frame, m, 5) for m in analysis.MEASURES}
+    text = narrative.escalation_summary(report, analysis.agreement_table(frame), funnels)
+    assert "fewer than 5 incidents were handled" in text and " 3 " not in text
+    assert header("n_incidents") == "Incidents" and header("low_referred") == "95% interval from"
+
+
+def test_case_list_puts_under_escalation_first(assessed: pd.DataFrame) -> None:
+    cases = cases_for_review(assessed)
+    order = cases["consistency"].map({"under_escalation": 0, "over_escalation": 1}).fillna(2)
+    assert order.is_monotonic_increasing
+    assert set(cases["incident_id"]) <= set(assessed["incident_id"])
+    assert (
+        not cases["consistency"].isin(["consistent_referral"]).any()
+        or (cases.loc[cases["consistency"] == "consistent_referral", "recording_gaps"] != "").all()
+    )
+    assert cases["why"].str.len().gt(0).all()
+
+
+def test_schedule_file_is_checked(tmp_path: Path) -> None:
+    config = tmp_path / "jobs.yaml"
+    config.write_text(
+        "jobs:\n  - name: a\n    input: log.csv\n    out: out/{name}/{date}\n    periods: 2024-25\n"
+    )
+    assert main(["run", str(config)]) == 2
+    config.write_text("jobs:\n  - name: a\n    input: log.csv\n    out: out/{name}/{period}\n")
+    job = load_jobs(config)[0]
+    assert job.input == str(tmp_path / "log.csv")
+    assert job.folder(pd.Timestamp("2025-01-01").date()) == tmp_path / "out" / "a" / "all"
+
+
+def test_a_failing_job_does_not_stop_the_next(tmp_path: Path, capsys) -> None:
+    sample = Path(__file__).parent.parent / "data" / "samples" / "sample_trust_log.csv"
+    config = tmp_path / "jobs.yaml"
+    config.write_text(
+        "jobs:\n"
+        "  - name: broken\n    input: missing.csv\n    out: out/{name}\n"
+        f"  - name: works\n    input: {sample}\n    period: 2024-25\n    out: out/{{name}}\n"
+    )
+    assert main(["run", str(config)]) == 1
+    printed = capsys.readouterr().out
+    assert "broken: failed" in printed and "works: ok" in printed
+    assert (tmp_path / "out" / "works" / "escalation.html").is_file()
+    assert not (tmp_path / "out" / "broken").exists()

@@ -1,0 +1,119 @@
+"""Altair charts for the reports, built declaratively from already-aggregated frames.
+
+Colours come from the Okabe–Ito palette, which readers with colour-vision deficiency
+can tell apart; titles and axes are in plain English.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
+WIDTH = 620
+
+
+def _base(chart: alt.Chart, title: str) -> alt.Chart:
+    return (
+        chart.properties(title=title, width=WIDTH, height=300)
+        .configure_axis(labelFontSize=12, titleFontSize=13)
+        .configure_title(fontSize=15, anchor="start")
+    )
+
+
+def trend_chart(table: pd.DataFrame) -> alt.Chart:
+    """Actual and guidance-recommended referral rates by term, with 95% intervals."""
+    rows = []
+    for what, label in (
+        ("referred", "Referred to police"),
+        ("guidance_refer", "Guidance recommends referral"),
+    ):
+        part = table[["period", f"rate_{what}", f"low_{what}", f"high_{what}"]].copy()
+        part.columns = ["period", "rate", "low", "high"]
+        part["measure"] = label
+        rows.append(part)
+    data = pd.concat(rows, ignore_index=True).dropna(subset=["rate"])
+    order = list(dict.fromkeys(table["period"]))
+    x = alt.X("period:N", sort=order, title="Academic year and term")
+    colour = alt.Color(
+        "measure:N",
+        title=None,
+        scale=alt.Scale(range=list(OKABE_ITO[:2])),
+        legend=alt.Legend(orient="bottom"),
+    )
+    band = (
+        alt.Chart(data)
+        .mark_errorbar(ticks=True)
+        .encode(
+            x=x,
+            y=alt.Y("low:Q", title="Share of incidents", axis=alt.Axis(format="%")),
+            y2="high:Q",
+            color=colour,
+        )
+    )
+    line = alt.Chart(data).mark_line(point=True).encode(x=x, y="rate:Q", color=colour)
+    return _base(
+        alt.layer(band, line), "Police referrals: what happened and what the guidance recommends"
+    )
+
+
+def funnel_chart(units: pd.DataFrame, curve: pd.DataFrame, title: str, y_title: str) -> alt.Chart:
+    """Each setting's rate against its number of incidents, inside 95% and 99.8% limits."""
+    lines = curve.melt(id_vars="n", var_name="limit", value_name="rate")
+    lines["band"] = lines["limit"].map(lambda s: "99.8% limits" if "998" in s else "95% limits")
+    limits = (
+        alt.Chart(lines)
+        .mark_line(strokeDash=[4, 3])
+        .encode(
+            x=alt.X("n:Q", title="Incidents in the setting"),
+            y=alt.Y(
+                "rate:Q", title=y_title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])
+            ),
+            detail="limit:N",
+            color=alt.Color(
+                "band:N",
+                title=None,
+                scale=alt.Scale(range=["#777777", "#000000"]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+        )
+    )
+    target = (
+        alt.Chart(pd.DataFrame({"rate": [units.attrs.get("theta", 0.0)]}))
+        .mark_rule(color=OKABE_ITO[2])
+        .encode(y="rate:Q")
+    )
+    points = (
+        alt.Chart(units)
+        .mark_point(filled=True, size=70, color=OKABE_ITO[0])
+        .encode(x="n:Q", y="rate:Q")
+    )
+    labels = (
+        alt.Chart(units)
+        .mark_text(dx=8, align="left", fontSize=11)
+        .encode(x="n:Q", y="rate:Q", text="unit:N")
+    )
+    return _base(alt.layer(limits, target, points, labels), title)
+
+
+def bar_chart(
+    table: pd.DataFrame,
+    category: str,
+    value: str,
+    title: str,
+    x_title: str,
+    y_title: str = "",
+    percent: bool = True,
+) -> alt.Chart:
+    """A horizontal bar per category, largest first."""
+    chart = (
+        alt.Chart(table)
+        .mark_bar(color=OKABE_ITO[0])
+        .encode(
+            y=alt.Y(
+                f"{category}:N", sort="-x", title=y_title or None, axis=alt.Axis(labelLimit=320)
+            ),
+            x=alt.X(f"{value}:Q", title=x_title, axis=alt.Axis(format="%" if percent else ",")),
+        )
+    )
+    return _base(chart, title)
