@@ -17,9 +17,10 @@ $(STAMP): requirements.lock pyproject.toml
 
 setup: $(STAMP)
 
-## The main job: assess the shipped sample log and write the results under reports/.
+## The main job: assess the shipped sample log and write the full report set under reports/.
 audit: $(STAMP)
 	$(BIN)/ypsi-audit assess $(SAMPLE) --out reports/sample/assessment.csv
+	$(BIN)/ypsi-audit report $(SAMPLE) --out reports/sample
 
 ## Debian's Chromium, for the offline checks of the report pages (needs root, as on CI).
 chromium:
