@@ -142,3 +142,17 @@ def test_a_failing_notebook_keeps_its_partial_output(tmp_path: Path, monkeypatch
     assert "first part done" in partial and "the analysis broke" in partial
     manifest = (tmp_path / "out" / "manifest.json").read_text()
     assert '"status": "failed"' in manifest
+
+
+def test_no_suppression_is_recorded_and_announced(tmp_path: Path) -> None:
+    run = run_report(
+        SAMPLE, tmp_path, reports=("data_quality",), suppression=False, progress=lambda _: None
+    )
+    assert run.ok
+    page = (tmp_path / "data_quality.html").read_text()
+    assert "small numbers are NOT hidden" in page
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["disclosure"] == {"suppression": False, "threshold": None}
+    for table in (tmp_path / "tables").glob("*.csv"):
+        values = pd.read_csv(table, dtype=str).filter(like="n_").to_numpy().ravel().tolist()
+        assert "c" not in values, table.name

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,6 +141,7 @@ def _run_notebook(
             progress_bar=False,
             kernel_name="python3",
             log_output=False,
+            kernel_manager_class=_local_kernel_manager(),
         )
     except pm.PapermillExecutionError as error:
         progress(f"  failed: {name} cell {error.exec_count} raised {error.ename}: {error.evalue}")
@@ -155,6 +157,21 @@ def _run_notebook(
     write_text(notebook_to_html(executed, banner=banner), page)
     progress(f"  wrote {page}")
     return {"status": "ok", "notebook": str(executed), "html": str(page)}
+
+
+def _local_kernel_manager() -> type:
+    """A kernel manager that talks to its kernel over local IPC files, not TCP ports:
+    nothing about a report run listens on, or connects to, a network address."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LocalKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+            # the IPC files live in a private temporary folder, not beside the notebooks
+            self.ip = os.path.join(tempfile.mkdtemp(prefix="ypsi-kernel-"), "kernel")
+
+    return LocalKernelManager
 
 
 _NO_SUPPRESSION_BANNER = (
