@@ -180,3 +180,55 @@ def test_unknown_policy_id_and_bad_files(tmp_path: Path) -> None:
     broken.write_text("id: x\nfactors: [\n")
     with pytest.raises(PolicyError, match="is not valid YAML near line"):
         load_policy(broken)
+
+
+def test_shared_definitions_are_reused_and_checked(tmp_path: Path) -> None:
+    cheshire, national = load_policy("cheshire-quick-guide"), load_policy("ukcis-2024")
+    same = {r.id: r.condition for r in cheshire.factors}["adult_involved"]
+    assert same == {r.id: r.condition for r in national.factors}["adult_involved"]
+    with pytest.raises(
+        PolicyError,
+        match="unknown shared definition 'adult_involve'; did you mean 'adult_involved'",
+    ):
+        load_policy(
+            _variant(
+                tmp_path, lambda t: _rule(t, "adult_involved").update(when={"use": "adult_involve"})
+            )
+        )
+    with pytest.raises(PolicyError, match="no shared definitions named 'comon'; did you mean"):
+        load_policy(_variant(tmp_path, lambda t: t.update(uses=["comon"])))
+
+
+def test_the_national_policy_differs_where_the_summary_says() -> None:
+    from support import frame_of
+
+    from ypsi_audit.engine import assess
+
+    base = {
+        "youngest_child_age": 12,
+        "oldest_party_age": 12,
+        "adult_involved": False,
+        "multiple_victims": False,
+        "in_relationship": False,
+        "content_level": "nude",
+        "content_violent_or_atypical": False,
+        "distribution": "between_parties",
+        "threats_or_coercion": False,
+        "harassment": False,
+        "grooming_or_exploitation_suspected": False,
+        "capacity_to_consent_concern": False,
+        "immediate_risk_of_harm": False,
+    }
+    cases = [
+        base,
+        {
+            **base,
+            "youngest_child_age": 15,
+            "oldest_party_age": 15,
+            "capacity_to_consent_concern": True,
+        },
+    ]
+    cheshire = assess(frame_of(cases))["guidance_outcome"].tolist()
+    national = assess(frame_of(cases), "ukcis-2024")["guidance_outcome"].tolist()
+    assert cheshire == ["refer_police", "handle_in_setting"]  # under 13 / not a Cheshire factor
+    assert national == ["handle_in_setting", "refer_police"]  # no sexual acts / consent concern

@@ -15,8 +15,9 @@ TABLES = Path(__file__).parent / "policies"
 SECTIONS = ("factors", "experimental", "recording")
 # A rule whose answer never depends on a blank cannot have an unknown case.
 ALWAYS_KNOWN = {
-    ("cheshire-quick-guide", "decision_not_recorded"),
-    ("cheshire-quick-guide", "rationale_not_recorded"),
+    (policy, rule)
+    for policy in ("cheshire-quick-guide", "ukcis-2024")
+    for rule in ("decision_not_recorded", "rationale_not_recorded", "parents_not_informed")
 }
 
 

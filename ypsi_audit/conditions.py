@@ -234,16 +234,28 @@ def parse(
     rule: str,
     params: Mapping[str, ParamSpec],
     allow_derived: bool = False,
+    definitions: Mapping[str, Any] | None = None,
 ) -> Node:
-    """Turn a YAML condition into nodes, checking every name against the contract."""
-    return _Parser(path, rule, params, allow_derived).node(tree)
+    """Turn a YAML condition into nodes, checking every name against the contract.
+
+    `{use: NAME}` stands for a named definition shared between policies, parsed here as
+    if it were written in place, so it is checked against this policy's parameters.
+    """
+    return _Parser(path, rule, params, allow_derived, definitions or {}).node(tree)
 
 
 class _Parser:
     def __init__(
-        self, path: str, rule: str, params: Mapping[str, ParamSpec], allow_derived: bool
+        self,
+        path: str,
+        rule: str,
+        params: Mapping[str, ParamSpec],
+        allow_derived: bool,
+        definitions: Mapping[str, Any],
     ) -> None:
         self.path, self.rule, self.params = path, rule, params
+        self.definitions = definitions
+        self.using: list[str] = []
         self.columns = dict(contract.BY_NAME)
         if allow_derived:
             self.columns.update(contract.DERIVED)
@@ -259,6 +271,8 @@ class _Parser:
     def node(self, tree: Any) -> Node:
         if not isinstance(tree, dict) or not tree:
             raise self.fail("a condition must be a mapping such as {column: ..., is: true}")
+        if "use" in tree:
+            return self.use(tree)
         branch = [k for k in tree if k in BRANCHES]
         if branch:
             return self.branch(tree, branch[0])
@@ -266,6 +280,20 @@ class _Parser:
             return self.leaf(tree)
         key = next(iter(tree))
         raise self.suggest(key, (*BRANCHES, *LEAF_KEYS), "operator")
+
+    def use(self, tree: dict) -> Node:
+        name = tree["use"]
+        if len(tree) != 1:
+            raise self.fail("'use' stands alone: {use: NAME}")
+        if name not in self.definitions:
+            raise self.suggest(name, self.definitions, "shared definition")
+        if name in self.using:
+            raise self.fail(f"shared definition {name} refers to itself")
+        self.using.append(name)
+        try:
+            return self.node(self.definitions[name])
+        finally:
+            self.using.pop()
 
     def branch(self, tree: dict, kind: str) -> Branch:
         if len(tree) != 1:

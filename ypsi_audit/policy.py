@@ -21,6 +21,7 @@ from .errors import PolicyError, closest
 POLICY_DIR = Path(__file__).parent / "policies"
 DEFAULT_POLICY = "cheshire-quick-guide"
 
+SHARED_DIR = POLICY_DIR / "shared"
 TOP_KEYS = (
     "id",
     "version",
@@ -28,6 +29,7 @@ TOP_KEYS = (
     "source",
     "summary",
     "outcome_rule",
+    "uses",
     "parameters",
     "factors",
     "experimental",
@@ -144,7 +146,11 @@ def _build(tree: Any, path: str) -> Policy:
         if key not in tree:
             raise PolicyError(path, f"the policy has no '{key}'")
     params = _parameters(tree["parameters"] or {}, path)
-    sections = {section: _rules(tree[section] or [], path, params, section) for section in SECTIONS}
+    definitions = _shared_definitions(tree.get("uses") or [], path)
+    sections = {
+        section: _rules(tree[section] or [], path, params, section, definitions)
+        for section in SECTIONS
+    }
     seen: set[str] = set()
     for rules in sections.values():
         for rule in rules:
@@ -212,7 +218,32 @@ def _parameters(tree: Any, path: str) -> dict[str, ParamSpec]:
     return specs
 
 
-def _rules(tree: Any, path: str, params: dict[str, ParamSpec], section: str) -> tuple[Rule, ...]:
+def _shared_definitions(names: Any, path: str) -> dict[str, Any]:
+    """Named conditions from the shared files a policy `uses` (policies/shared/NAME.yaml)."""
+    import yaml
+
+    if not isinstance(names, list):
+        raise PolicyError(path, "'uses' must list shared definition files")
+    found: dict[str, Any] = {}
+    for name in names:
+        file = SHARED_DIR / f"{name}.yaml"
+        if not file.is_file():
+            known = sorted(p.stem for p in SHARED_DIR.glob("*.yaml"))
+            best = closest(str(name), known)
+            hint = f"; did you mean '{best}'?" if best else ""
+            raise PolicyError(path, f"no shared definitions named '{name}'{hint}")
+        tree = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        found.update(tree.get("definitions") or {})
+    return found
+
+
+def _rules(
+    tree: Any,
+    path: str,
+    params: dict[str, ParamSpec],
+    section: str,
+    definitions: dict[str, Any] | None = None,
+) -> tuple[Rule, ...]:
     if not isinstance(tree, list):
         raise PolicyError(path, f"'{section}' must be a list of rules")
     rules = []
@@ -230,6 +261,7 @@ def _rules(tree: Any, path: str, params: dict[str, ParamSpec], section: str) -> 
             rule=rule_id,
             params=params,
             allow_derived=section == "recording",
+            definitions=definitions,
         )
         rules.append(
             Rule(
