@@ -40,6 +40,7 @@ def test_every_report_writes_its_files(report_set: Path) -> None:
         page = (report_set / f"{name}.html").read_text()
         assert outside_references(page) == []
         assert "<script" not in page.lower()
+        assert 'class="dataframe"' not in page and "&lt;NA&gt;" not in page  # no raw frames
         assert len(page) < 5_000_000
     tables = sorted((report_set / "tables").glob("*.csv"))
     assert len(tables) >= 8

@@ -97,6 +97,60 @@ def build_parser() -> argparse.ArgumentParser:
     _policy_options(report)
     report.set_defaults(handler=_report)
 
+    impact = commands.add_parser(
+        "impact",
+        help="what a change of policy or parameters would have meant for past incidents",
+        description=(
+            "Assess the same incidents under two policies (or one policy with different "
+            "parameters) and publish an offline page, tables, the flipped incidents for "
+            "follow-up and a manifest. --sweep evaluates the --from policy across values of "
+            "one parameter."
+        ),
+    )
+    impact.add_argument("input", metavar="INPUT", help="incident log: .csv, .xlsx or .parquet")
+    impact.add_argument(
+        "--from",
+        dest="before",
+        default="cheshire-quick-guide",
+        metavar="POLICY",
+        help="the policy in use (default cheshire-quick-guide)",
+    )
+    impact.add_argument(
+        "--to",
+        dest="after",
+        metavar="POLICY",
+        help="the proposed policy (default: the --from policy)",
+    )
+    impact.add_argument(
+        "--from-param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a parameter of the --from policy; repeat for several",
+    )
+    impact.add_argument(
+        "--to-param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a parameter of the --to policy; repeat for several",
+    )
+    impact.add_argument(
+        "--sweep",
+        metavar="NAME=V1,V2,...",
+        help="values of one --from parameter, or a range such as 1..10",
+    )
+    impact.add_argument("--out", required=True, metavar="DIR", help="folder for the results")
+    impact.add_argument("--settings", help="only these settings, e.g. S01,S02")
+    impact.add_argument("--threshold", type=int, default=5, help="hide counts below this")
+    impact.add_argument(
+        "--no-suppression",
+        action="store_true",
+        help="show small counts: restricted internal use only",
+    )
+    impact.add_argument("--mapping", metavar="FILE", help="column mapping YAML for the input")
+    impact.set_defaults(handler=_impact)
+
     run = commands.add_parser(
         "run",
         help="run the report jobs a schedule file lists (for cron)",
@@ -211,12 +265,48 @@ def _report(args: argparse.Namespace) -> int:
     )
     failed = {n: s for n, s in run.statuses.items() if s["status"] != "ok"}
     for name, status in failed.items():
-        print(f"ypsi-audit: the {name} report failed in cell {status['cell']} "
-              f"({status['error']}); its partial notebook is {status['notebook']}.",
-              file=sys.stderr)
+        print(
+            f"ypsi-audit: the {name} report failed in cell {status['cell']} "
+            f"({status['error']}); its partial notebook is {status['notebook']}.",
+            file=sys.stderr,
+        )
     print(f"Wrote the report set to {run.out_dir}.")
     if failed:
         return 3
+    return 1 if run.quarantined else 0
+
+
+def _impact(args: argparse.Namespace) -> int:
+    from .reports.impact_run import run_impact
+    from .reports.runner import main_progress
+
+    if args.threshold < 1:
+        raise YpsiError("--threshold must be at least 1; use --no-suppression to show all.")
+    if not args.after and not args.sweep and not (args.from_param or args.to_param):
+        raise YpsiError("impact needs --to POLICY, --to-param/--from-param, or --sweep.")
+    run = run_impact(
+        args.input,
+        args.out,
+        before=args.before,
+        after=args.after,
+        before_params=parse_params(args.from_param),
+        after_params=parse_params(args.to_param),
+        sweep=args.sweep,
+        settings=[s.strip() for s in args.settings.split(",")] if args.settings else None,
+        threshold=args.threshold,
+        suppression=not args.no_suppression,
+        mapping=args.mapping,
+        progress=main_progress,
+    )
+    status = run.statuses["impact"]
+    if status["status"] != "ok":
+        print(
+            f"ypsi-audit: the impact notebook failed in cell {status['cell']} "
+            f"({status['error']}); its partial notebook is {status['notebook']}.",
+            file=sys.stderr,
+        )
+        return 3
+    print(f"Wrote the impact analysis to {run.out_dir}.")
     return 1 if run.quarantined else 0
 
 

@@ -133,6 +133,10 @@ class Leaf:
     def columns(self) -> set[str]:
         return {self.column} | ({self.minus} if self.minus else set())
 
+    def params(self) -> set[str]:
+        """The policy parameters this test reads (so a sweep knows what to redo)."""
+        return {self.operand.name} if isinstance(self.operand, Param) else set()
+
 
 @dataclass(frozen=True)
 class Branch:
@@ -154,6 +158,9 @@ class Branch:
 
     def columns(self) -> set[str]:
         return set().union(*(p.columns() for p in self.parts))
+
+    def params(self) -> set[str]:
+        return set().union(*(p.params() for p in self.parts))
 
 
 Node = Leaf | Branch

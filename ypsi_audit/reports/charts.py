@@ -117,3 +117,64 @@ def bar_chart(
         )
     )
     return _base(chart, title)
+
+
+def grouped_bars(
+    table: pd.DataFrame, category: str, value: str, group: str, title: str, x_title: str
+) -> alt.Chart:
+    """Side-by-side bars per category, one colour per group (e.g. before and after)."""
+    chart = (
+        alt.Chart(table)
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{category}:N", title=None),
+            yOffset=alt.YOffset(f"{group}:N"),
+            x=alt.X(f"{value}:Q", title=x_title),
+            color=alt.Color(
+                f"{group}:N",
+                title=None,
+                scale=alt.Scale(range=list(OKABE_ITO[:2])),
+                legend=alt.Legend(orient="bottom"),
+            ),
+        )
+    )
+    return _base(chart, title)
+
+
+def sweep_chart(table: pd.DataFrame, parameter: str) -> alt.Chart:
+    """Referral and consistency rates across a parameter's values; the default marked."""
+    names = {
+        "rate_refer": "Guidance refers to police",
+        "rate_consistent": "Decisions consistent with guidance",
+        "rate_under_escalation": "Under-escalation",
+        "rate_over_escalation": "Over-escalation",
+    }
+    data = table.melt(
+        id_vars=["value", "default"], value_vars=list(names), var_name="measure", value_name="rate"
+    ).dropna(subset=["rate"])
+    data["measure"] = data["measure"].map(names)
+    data["value"] = data["value"].astype(str)
+    order = list(dict.fromkeys(table["value"].astype(str)))
+    lines = (
+        alt.Chart(data)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("value:N", sort=order, title=parameter.replace("_", " ")),
+            y=alt.Y("rate:Q", title="Share", axis=alt.Axis(format="%")),
+            color=alt.Color(
+                "measure:N",
+                title=None,
+                scale=alt.Scale(range=list(OKABE_ITO[:4])),
+                legend=alt.Legend(orient="bottom"),
+            ),
+        )
+    )
+    default = table.loc[table["default"], "value"].astype(str).tolist()
+    marks = alt.Chart(pd.DataFrame({"value": default, "label": ["current default"] * len(default)}))
+    rule = marks.mark_rule(strokeDash=[4, 3], color="#000000").encode(
+        x=alt.X("value:N", sort=order)
+    )
+    text = marks.mark_text(dy=-150, dx=4, align="left").encode(
+        x=alt.X("value:N", sort=order), text="label:N"
+    )
+    return _base(alt.layer(lines, rule, text), f"What each value of {parameter} would mean")

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import contract
 from ..stats import academic_year
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent.parent / "notebooks"
@@ -95,7 +96,7 @@ class Report:
         write_table(csv, self.tables_dir / f"{name}.csv")
         self.published.append(name)
         page = render_counts(shown, mask, for_page=True, threshold=self.threshold)
-        page = page.map(_fmt).rename(columns=header)
+        page = page.apply(_format_column).rename(columns=header)
         note = ""
         if withheld:
             note = (
@@ -166,10 +167,22 @@ def header(name: str) -> str:
     return name.removeprefix("n_").replace("_", " ").capitalize()
 
 
-def _fmt(value: Any) -> Any:
-    if isinstance(value, float):
-        return "" if pd.isna(value) else f"{value:.1%}" if 0 <= value <= 1 else f"{value:,.2f}"
-    return value
+PERCENT = ("rate", "share", "low_", "high_", "blank")
+
+
+def _format_column(column: pd.Series) -> pd.Series:
+    """Shares as percentages, other numbers as whole numbers or to two decimals; text as
+    it is. Decided by what the column is, never by the size of its values."""
+    name = str(column.name)
+    if pd.api.types.is_bool_dtype(column.dtype):
+        return column.map({True: "yes", False: ""})
+    if not pd.api.types.is_numeric_dtype(column.dtype):
+        return column  # text, or counts already rendered as <5 / c
+    values = column.astype("Float64")
+    if name.startswith(PERCENT) or name in contract.COLUMN_NAMES:
+        return values.map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
+    whole = values.dropna().eq(values.dropna().round()).all()
+    return values.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}" if whole else f"{v:,.2f}")
 
 
 def open_report(
@@ -219,3 +232,24 @@ def _assess_here(path: str, policy: str, params: Mapping[str, Any] | None) -> tu
     gate = run_gate(path)
     frame = assess(gate.frame, policy.split("@")[0], params)
     return frame, {**gate.summary(), "reconciliation": gate.reconciliation()}
+
+
+def report_for(
+    frame: pd.DataFrame,
+    *,
+    tables_dir: str | None = None,
+    threshold: int = 5,
+    policy: str = "",
+    input_name: str = "",
+) -> Report:
+    """A report over a frame that is not a single assessment (an impact comparison)."""
+    folder = Path(tables_dir) if tables_dir else NOTEBOOK_DIR.parent / "reports" / "tables"
+    return Report(
+        frame=frame,
+        gate={},
+        tables_dir=folder,
+        threshold=int(threshold or 0),
+        policy=policy,
+        params={},
+        input_name=input_name,
+    )

@@ -118,3 +118,48 @@ def quality_summary(report: Any) -> str:
         "decision."
     )
     return " ".join(lines)
+
+
+def impact_summary(report: Any, comparison: Any, before: str, after: str) -> str:
+    n = len(comparison)
+    flipped = int(comparison["flipped"].sum())
+    refer_before = int((comparison["guidance_outcome_before"] == "refer_police").sum())
+    refer_after = int((comparison["guidance_outcome_after"] == "refer_police").sum())
+    change = refer_after - refer_before
+    direction = "more" if change > 0 else "fewer"
+    text = (
+        f"**Summary.** Of {report.small(n)} incidents from {report.input_name or 'the log'}, "
+        f"{report.small(flipped)} would get a different answer under {after} than under "
+        f"{before}. The guidance would send {report.small(refer_after)} incidents to the "
+        f"police instead of {report.small(refer_before)}"
+    )
+    if change:
+        text += f": {report.small(abs(change))} {direction}."
+    else:
+        text += ": the same number."
+    under = [
+        int((comparison[f"consistency_{s}"] == "under_escalation").sum())
+        for s in ("before", "after")
+    ]
+    over = [
+        int((comparison[f"consistency_{s}"] == "over_escalation").sum())
+        for s in ("before", "after")
+    ]
+    text += (
+        f" Judged against {after}, the settings' own decisions would count "
+        f"{report.small(under[1])} under-escalations (now {report.small(under[0])}) and "
+        f"{report.small(over[1])} over-escalations (now {report.small(over[0])})."
+    )
+    return text
+
+
+def comparison_sentence(report: Any, comparison: Any, in_use: str, other: str) -> str:
+    """One paragraph: how many answers would change under the other policy, and which way."""
+    before = comparison["guidance_outcome_before"] == "refer_police"
+    after = comparison["guidance_outcome_after"] == "refer_police"
+    flipped = int(comparison["flipped"].sum())
+    return (f"Under {other}, {report.small(flipped)} of these incidents would get a different "
+            f"answer than under {in_use}: {report.small(int((before & ~after).sum()))} that "
+            f"{in_use} refers would not be referred, and "
+            f"{report.small(int((after & ~before).sum()))} would be referred that {in_use} "
+            "leaves to the setting.")
