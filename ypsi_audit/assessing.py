@@ -49,7 +49,7 @@ def assess_file(
 ) -> JobResult:
     """Gate, assess and write one log; rows that fail a check go to a quarantine file."""
     from .engine import assess
-    from .manifest import dumps, new_manifest, sha256
+    from .manifest import dumps, input_record, new_manifest, policy_record
     from .policy import load_policy
     from .validation import RefusedInput
     from .writing import write_table, write_text
@@ -75,18 +75,8 @@ def assess_file(
             quarantine.unlink()  # a stale file from an earlier run would mislead
     manifest = new_manifest(
         "assessment",
-        input={
-            "path": str(source),
-            "sha256": sha256(source),
-            "mapping": None if mapping is None else str(mapping),
-        },
-        policy={
-            "id": chosen.id,
-            "version": chosen.version,
-            "label": chosen.label,
-            "file": chosen.path,
-            "parameters": values,
-        },
+        input=input_record(source, mapping),
+        policy=policy_record(chosen, values),
         rows={
             "read": gate.rows_read,
             "assessed": len(assessed),

@@ -33,7 +33,7 @@ def run_impact(
     from ..assessing import load_checked_mapping
     from ..impact import compare, flipped_cases, parse_sweep
     from ..impact import sweep as run_sweep
-    from ..manifest import dumps, new_manifest, sha256
+    from ..manifest import dumps, input_record, new_manifest, policy_record
     from ..policy import load_policy
     from ..validation import run_gate
     from ..writing import write_table, write_text
@@ -77,9 +77,9 @@ def run_impact(
     write_table(flips, out / "flipped_incidents.xlsx")
     manifest = new_manifest(
         "impact",
-        input={"path": str(source), "sha256": sha256(source)},
-        before={"label": old.label, "file": old.path, "parameters": old_values},
-        after={"label": new.label, "file": new.path, "parameters": new_values},
+        input=input_record(source, mapping),
+        before=policy_record(old, old_values),
+        after=policy_record(new, new_values),
         sweep=None if not swept else {"parameter": swept[0], "values": swept[1]},
         settings=list(settings) if settings else None,
         disclosure={"suppression": suppression, "threshold": threshold if suppression else None},

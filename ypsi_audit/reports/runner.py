@@ -50,7 +50,7 @@ def run_report(
     """Produce the report set for one log under `out_dir`."""
     from ..assessing import load_checked_mapping
     from ..engine import assess
-    from ..manifest import dumps, new_manifest, sha256
+    from ..manifest import dumps, input_record, new_manifest, policy_record
     from ..policy import load_policy
     from ..validation import run_gate
     from ..writing import write_table, write_text
@@ -89,18 +89,8 @@ def run_report(
     write_table(cases, out / "cases_for_review.xlsx")
     manifest = new_manifest(
         "report",
-        input={
-            "path": str(source),
-            "sha256": sha256(source),
-            "mapping": None if mapping is None else str(mapping),
-        },
-        policy={
-            "id": chosen.id,
-            "version": chosen.version,
-            "label": chosen.label,
-            "file": chosen.path,
-            "parameters": values,
-        },
+        input=input_record(source, mapping),
+        policy=policy_record(chosen, values),
         period=period,
         settings=list(settings) if settings else None,
         disclosure={"suppression": suppression, "threshold": threshold if suppression else None},
