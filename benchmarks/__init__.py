@@ -1,0 +1,1 @@
+"""Benchmarks of the toolkit and the baselines they are compared with (`make bench`)."""
