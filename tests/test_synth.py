@@ -312,7 +312,7 @@ def test_recording_plan_drops_recording_in_named_settings() -> None:
 def test_sample_plants_are_moderate() -> None:
     assert (synth.SAMPLE_BIAS.column, synth.SAMPLE_BIAS.group) == ("child_sen", "true")
     assert 0 < synth.SAMPLE_BIAS.strength < 0.5
-    assert 0 < synth.SAMPLE_RECORDING.strength < 0.5
+    assert 0 < synth.SAMPLE_RECORDING.strength <= 0.6
     frame = generate(bias=synth.SAMPLE_BIAS, poor_recording=synth.SAMPLE_RECORDING, seed=2024)
     assert len(frame) > 300
     assert not frame.equals(generate(seed=2024))

@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument(
         "--poor-recording",
         metavar="SETTINGS:STRENGTH",
-        help="plant poor recording in named settings, e.g. S05,S08:0.4",
+        help="plant poor recording in named settings, e.g. S05,S08:0.6",
     )
     synth.add_argument("--out", required=True, help="OUT.csv, OUT.parquet or OUT.xlsx")
     synth.set_defaults(handler=_synth)
@@ -359,7 +359,7 @@ def _synth(args: argparse.Namespace) -> int:
         column, _, group = target.partition("=")
         bias = BiasPlan(column.strip(), group.strip(), strength)
     if args.poor_recording:
-        names, strength = _plant(args.poor_recording, "--poor-recording", "S05,S08:0.4")
+        names, strength = _plant(args.poor_recording, "--poor-recording", "S05,S08:0.6")
         recording = RecordingPlan(tuple(n.strip() for n in names.split(",")), strength)
     try:
         frame = generate(

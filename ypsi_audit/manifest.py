@@ -61,14 +61,22 @@ def new_manifest(kind: str, **fields: Any) -> dict[str, Any]:
 
 def input_record(source: str | Path, mapping: str | Path | None = None) -> dict[str, Any]:
     """Which file was read (by content, not only by name) and how its columns were mapped."""
-    return {"path": str(source), "sha256": sha256(source),
-            "mapping": None if mapping is None else str(mapping)}
+    return {
+        "path": str(source),
+        "sha256": sha256(source),
+        "mapping": None if mapping is None else str(mapping),
+    }
 
 
 def policy_record(policy: Any, values: dict[str, Any]) -> dict[str, Any]:
     """The policy id@version, its file and every parameter value that made the answers."""
-    return {"id": policy.id, "version": policy.version, "label": policy.label,
-            "file": policy.path, "parameters": values}
+    return {
+        "id": policy.id,
+        "version": policy.version,
+        "label": policy.label,
+        "file": policy.path,
+        "parameters": values,
+    }
 
 
 def dumps(manifest: dict[str, Any]) -> str:

@@ -45,7 +45,7 @@ REQUIRED_TOP = (
     "experimental",
     "recording",
 )
-RULE_KEYS = ("id", "title", "guide", "description", "when")
+RULE_KEYS = ("id", "title", "guide", "description", "when", "applies")
 PARAM_KEYS = ("type", "default", "min", "max", "of", "description")
 SECTIONS = ("factors", "experimental", "recording")
 
@@ -57,6 +57,9 @@ class Rule:
     description: str
     guide: str
     condition: Node
+    # Recording requirements only: the incidents the requirement is about (all when None),
+    # so a report can say how many it applied to, not just how many fell short.
+    applies: Node | None = None
 
 
 @dataclass(frozen=True)
@@ -263,6 +266,20 @@ def _rules(
             allow_derived=section == "recording",
             definitions=definitions,
         )
+        applies = None
+        if "applies" in body:
+            if section != "recording":
+                raise PolicyError(
+                    path, "only recording requirements may say when they apply", rule=rule_id
+                )
+            applies = parse(
+                body["applies"],
+                path=path,
+                rule=rule_id,
+                params=params,
+                allow_derived=True,
+                definitions=definitions,
+            )
         rules.append(
             Rule(
                 id=rule_id,
@@ -270,6 +287,7 @@ def _rules(
                 description=" ".join(str(body["description"]).split()),
                 guide=str(body.get("guide", "")).strip(),
                 condition=condition,
+                applies=applies,
             )
         )
     return tuple(rules)

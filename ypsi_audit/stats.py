@@ -148,7 +148,7 @@ def funnel_limits(
     return pd.DataFrame(out, index=index)
 
 
-def funnel(frame_of_units: pd.DataFrame) -> pd.DataFrame:
+def funnel(frame_of_units: pd.DataFrame, *, overdispersion: bool = True) -> pd.DataFrame:
     """Place each unit (e.g. setting) on a funnel plot and flag those outside the limits.
 
     Input columns: unit, k (events), n (incidents). Units with n = 0 or missing are left out.
@@ -157,6 +157,10 @@ def funnel(frame_of_units: pd.DataFrame) -> pd.DataFrame:
     10th/90th percentiles; the units are overdispersed when n_units·φ exceeds the 95% point of
     chi-square on n_units − 1 df, and then τ² = max(0, (n_units·φ − (n_units − 1)) /
     (Σw − Σw²/Σw)) with w = 1/se² widens the limits additively (otherwise φ = 1 and τ² = 0).
+
+    `overdispersion=False` keeps the plain binomial limits: for a standard every unit is
+    meant to meet (a recording requirement), differences between units are the finding,
+    not noise to be absorbed.
 
     Returns one row per unit with unit, k, n, rate, z, z_adjusted, outside_95, outside_998
     ("high", "low" or "") and lower95/upper95/lower998/upper998 at the unit's n; ``attrs``
@@ -200,7 +204,7 @@ def funnel(frame_of_units: pd.DataFrame) -> pd.DataFrame:
     phi_estimate = math.nan
     overdispersed = False
     tau2 = 0.0
-    if n_units >= 2 and np.all(se > 0):
+    if overdispersion and n_units >= 2 and np.all(se > 0):
         lz, uz = np.quantile(z, [0.1, 0.9])
         z_w = np.clip(z, lz, uz)
         phi_estimate = float(np.mean(z_w**2))
@@ -445,8 +449,12 @@ def mantel_haenszel(
     group_col: str,
     outcome_col: str,
     strata_cols: str | Sequence[str],
+    weight_col: str | None = None,
 ) -> dict[str, Any]:
     """Odds ratio for the outcome in a group versus the rest, holding the strata fixed.
+
+    Rows are incidents, or with `weight_col` already-aggregated cells each standing for
+    that many incidents (how the fairness report keeps a million incidents cheap).
 
     Uses statsmodels' StratifiedTable. A stratum is used only when both groups and both
     outcomes occur in it; rows with a missing group, outcome or stratum are dropped. Returns
@@ -456,7 +464,7 @@ def mantel_haenszel(
     ``usable`` False and a ``reason`` sentence instead of an error.
     """
     strata = [strata_cols] if isinstance(strata_cols, str) else list(strata_cols)
-    needed = [group_col, outcome_col, *strata]
+    needed = [group_col, outcome_col, *strata, *([weight_col] if weight_col else [])]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise KeyError(f"mantel_haenszel: missing columns {missing}")
@@ -469,7 +477,8 @@ def mantel_haenszel(
             raise ValueError(f"mantel_haenszel: column {col!r} must be true/false") from exc
     complete = data.notna().all(axis=1)
     data = data[complete]
-    n_missing = int((~complete).sum())
+    dropped = ~complete.to_numpy()
+    n_missing = int(frame[weight_col].to_numpy()[dropped].sum() if weight_col else dropped.sum())
     if data.empty:
         return _mh_unusable(
             "There are no incidents with the group, the outcome and the strata all recorded.",
@@ -478,11 +487,12 @@ def mantel_haenszel(
 
     grp = data[group_col].to_numpy(dtype=bool)
     out = data[outcome_col].to_numpy(dtype=bool)
+    weight = data[weight_col].to_numpy(dtype=np.int64) if weight_col else 1
     data = data.assign(
-        _a=(grp & out).astype(np.int64),
-        _b=(grp & ~out).astype(np.int64),
-        _c=(~grp & out).astype(np.int64),
-        _d=(~grp & ~out).astype(np.int64),
+        _a=(grp & out).astype(np.int64) * weight,
+        _b=(grp & ~out).astype(np.int64) * weight,
+        _c=(~grp & out).astype(np.int64) * weight,
+        _d=(~grp & ~out).astype(np.int64) * weight,
     )
     if strata:
         cells = data.groupby(strata, observed=True, dropna=True)[["_a", "_b", "_c", "_d"]].sum()

@@ -101,7 +101,7 @@ class RecordingPlan:
 
 
 SAMPLE_BIAS = BiasPlan("child_sen", "true", 0.15)
-SAMPLE_RECORDING = RecordingPlan(("S05", "S08"), 0.4)
+SAMPLE_RECORDING = RecordingPlan(("S05", "S08"), 0.6)
 
 # Fields a RecordingPlan degrades: the steps the quick guide asks staff to record or do.
 RECORDING_FIELDS: tuple[str, ...] = (

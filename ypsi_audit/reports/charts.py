@@ -13,21 +13,30 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
 WIDTH = 620
 
 
-def _base(chart: alt.Chart, title: str) -> alt.Chart:
+def _base(chart: alt.Chart, title: str, height: int = 300) -> alt.Chart:
     return (
-        chart.properties(title=title, width=WIDTH, height=300)
+        chart.properties(title=title, width=WIDTH, height=height)
         .configure_axis(labelFontSize=12, titleFontSize=13)
         .configure_title(fontSize=15, anchor="start")
     )
 
 
-def trend_chart(table: pd.DataFrame) -> alt.Chart:
-    """Actual and guidance-recommended referral rates by term, with 95% intervals."""
+REFERRAL_SERIES = {
+    "referred": "Referred to police",
+    "guidance_refer": "Guidance recommends referral",
+}
+
+
+def trend_chart(
+    table: pd.DataFrame,
+    series: dict[str, str] | None = None,
+    title: str = "Police referrals: what happened and what the guidance recommends",
+    y_title: str = "Share of incidents",
+) -> alt.Chart:
+    """Rates by term with 95% intervals, one line per series (columns rate_X, low_X,
+    high_X for each key X of `series`); points withheld for small numbers are left out."""
     rows = []
-    for what, label in (
-        ("referred", "Referred to police"),
-        ("guidance_refer", "Guidance recommends referral"),
-    ):
+    for what, label in (series or REFERRAL_SERIES).items():
         part = table[["period", f"rate_{what}", f"low_{what}", f"high_{what}"]].copy()
         part.columns = ["period", "rate", "low", "high"]
         part["measure"] = label
@@ -38,7 +47,7 @@ def trend_chart(table: pd.DataFrame) -> alt.Chart:
     colour = alt.Color(
         "measure:N",
         title=None,
-        scale=alt.Scale(range=list(OKABE_ITO[:2])),
+        scale=alt.Scale(range=list(OKABE_ITO[: len(rows)])),
         legend=alt.Legend(orient="bottom"),
     )
     band = (
@@ -46,15 +55,39 @@ def trend_chart(table: pd.DataFrame) -> alt.Chart:
         .mark_errorbar(ticks=True)
         .encode(
             x=x,
-            y=alt.Y("low:Q", title="Share of incidents", axis=alt.Axis(format="%")),
+            y=alt.Y("low:Q", title=y_title, axis=alt.Axis(format="%")),
             y2="high:Q",
             color=colour,
         )
     )
     line = alt.Chart(data).mark_line(point=True).encode(x=x, y="rate:Q", color=colour)
-    return _base(
-        alt.layer(band, line), "Police referrals: what happened and what the guidance recommends"
+    return _base(alt.layer(band, line), title)
+
+
+def heatmap(
+    table: pd.DataFrame, x: str, y: str, value: str, title: str, legend_title: str
+) -> alt.Chart:
+    """A grid of shares (e.g. setting by requirement), darker where larger; cells withheld
+    for small numbers stay blank, and each cell prints its value for readers who cannot
+    tell the shades apart."""
+    data = table.dropna(subset=[value])
+    base = alt.Chart(data).encode(
+        x=alt.X(f"{x}:N", title=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y(f"{y}:N", title=None, axis=alt.Axis(labelLimit=320)),
     )
+    cells = base.mark_rect().encode(
+        color=alt.Color(
+            f"{value}:Q",
+            title=legend_title,
+            scale=alt.Scale(scheme="blues", domain=[0, 1]),
+            legend=alt.Legend(format="%"),
+        )
+    )
+    text = base.mark_text(fontSize=10).encode(
+        text=alt.Text(f"{value}:Q", format=".0%"),
+        color=alt.condition(f"datum.{value} > 0.6", alt.value("white"), alt.value("black")),
+    )
+    return _base(alt.layer(cells, text), title, height=max(120, 26 * data[y].nunique()))
 
 
 def funnel_chart(units: pd.DataFrame, curve: pd.DataFrame, title: str, y_title: str) -> alt.Chart:
@@ -134,6 +167,28 @@ def grouped_bars(
                 f"{group}:N",
                 title=None,
                 scale=alt.Scale(range=list(OKABE_ITO[:2])),
+                legend=alt.Legend(orient="bottom"),
+            ),
+        )
+    )
+    return _base(chart, title)
+
+
+def stacked_bars(
+    table: pd.DataFrame, category: str, value: str, part: str, title: str, x_title: str
+) -> alt.Chart:
+    """One bar per category split into coloured parts (e.g. phones given back, by why
+    the return went against the guidance)."""
+    chart = (
+        alt.Chart(table)
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{category}:N", title=None),
+            x=alt.X(f"sum({value}):Q", title=x_title, axis=alt.Axis(format="d")),
+            color=alt.Color(
+                f"{part}:N",
+                title=None,
+                scale=alt.Scale(range=list(OKABE_ITO[1:4])),
                 legend=alt.Legend(orient="bottom"),
             ),
         )

@@ -63,34 +63,23 @@ class Report:
         name: str,
         *,
         caption: str,
-        rates: Mapping[str, tuple[str, str]] | None = None,
+        rates: Mapping[str, tuple[str, ...]] | None = None,
         row_total: str | None = None,
         col_totals: bool = False,
     ) -> pd.DataFrame:
         """Write tables/NAME.csv (hidden counts as `c`), show the table (`<5`), and return
         it with hidden counts and withheld rates as blanks, ready for a chart.
 
-        Count columns are those named `n_...`. A rate in `rates` (rate -> numerator,
-        denominator) is withheld when either count is hidden or the denominator is small.
+        Count columns are those named `n_...`. A rate in `rates` (rate -> the counts it
+        rests on, denominator last) is withheld when any of them is hidden or the
+        denominator is small.
         """
         from IPython.display import HTML, display
 
-        from ..disclosure import render_counts, suppress
+        from ..disclosure import render_counts
         from ..writing import write_table
 
-        counts = [c for c in table.columns if str(c).startswith("n_")]
-        if self.threshold:
-            hidden_table, mask, withheld = suppress(
-                table, counts, self.threshold, row_total=row_total, col_totals=col_totals
-            )
-        else:
-            hidden_table, mask, withheld = table, table[counts].isna() & False, 0
-        shown = hidden_table.copy()
-        for rate, (numerator, denominator) in (rates or {}).items():
-            small = mask[numerator] | mask[denominator]
-            if self.threshold:
-                small |= hidden_table[denominator].fillna(0) < self.threshold
-            shown[rate] = shown[rate].mask(small.to_numpy())
+        shown, mask, withheld = self._protected(table, rates, row_total, col_totals)
         self.withheld += int(withheld)
         csv = render_counts(shown, mask, for_page=False, threshold=self.threshold)
         write_table(csv, self.tables_dir / f"{name}.csv")
@@ -111,6 +100,44 @@ class Report:
         )
         display(HTML(f"{STYLE}<p><strong>{html.escape(caption)}</strong></p>{body}{note}"))
         return shown
+
+    def protect(
+        self,
+        table: pd.DataFrame,
+        *,
+        rates: Mapping[str, tuple[str, ...]] | None = None,
+        row_total: str | None = None,
+        col_totals: bool = False,
+    ) -> pd.DataFrame:
+        """The table exactly as `publish` would return it, without showing or writing it:
+        for a summary written before the table it describes."""
+        return self._protected(table, rates, row_total, col_totals)[0]
+
+    def _protected(
+        self,
+        table: pd.DataFrame,
+        rates: Mapping[str, tuple[str, ...]] | None,
+        row_total: str | None,
+        col_totals: bool,
+    ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+        from ..disclosure import suppress
+
+        counts = [c for c in table.columns if str(c).startswith("n_") and c != row_total]
+        if self.threshold and (counts or row_total):
+            hidden_table, mask, withheld = suppress(
+                table, counts, self.threshold, row_total=row_total, col_totals=col_totals
+            )
+        else:
+            protected = counts + ([row_total] if row_total else [])
+            hidden_table, mask, withheld = table, table[protected].isna() & False, 0
+        shown = hidden_table.copy()
+        for rate, resting_on in (rates or {}).items():
+            denominator = resting_on[-1]
+            small = mask[list(resting_on)].any(axis=1)
+            if self.threshold:
+                small |= hidden_table[denominator].fillna(0) < self.threshold
+            shown[rate] = shown[rate].mask(small.to_numpy())
+        return shown, mask, int(withheld)
 
     def chart(self, chart: Any, description: str) -> None:
         """Draw an Altair chart as inline SVG (works offline) with a text alternative."""
@@ -154,6 +181,8 @@ HEADERS = {
     "setting_id": "Setting",
     "n_decision_referred": "Decision: referred",
     "n_decision_handled": "Decision: handled",
+    "interval_from": "95% interval from",
+    "interval_to": "95% interval to",
 }
 
 
@@ -177,7 +206,10 @@ def _format_column(column: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(column.dtype):
         return column.map({True: "yes", False: ""})
     if not pd.api.types.is_numeric_dtype(column.dtype):
-        return column  # text, or counts already rendered as <5 / c
+        numbers = pd.to_numeric(column, errors="coerce")
+        if name.startswith(PERCENT) and (numbers.notna() | column.isna()).all():
+            return _format_column(numbers.rename(name))  # shares padded with blanks
+        return column.astype(object).where(column.notna(), "")  # text, or <5 / c
     values = column.astype("Float64")
     if name.startswith(PERCENT) or name in contract.COLUMN_NAMES:
         return values.map(lambda v: "" if pd.isna(v) else f"{v:.1%}")

@@ -158,8 +158,10 @@ def comparison_sentence(report: Any, comparison: Any, in_use: str, other: str) -
     before = comparison["guidance_outcome_before"] == "refer_police"
     after = comparison["guidance_outcome_after"] == "refer_police"
     flipped = int(comparison["flipped"].sum())
-    return (f"Under {other}, {report.small(flipped)} of these incidents would get a different "
-            f"answer than under {in_use}: {report.small(int((before & ~after).sum()))} that "
-            f"{in_use} refers would not be referred, and "
-            f"{report.small(int((after & ~before).sum()))} would be referred that {in_use} "
-            "leaves to the setting.")
+    return (
+        f"Under {other}, {report.small(flipped)} of these incidents would get a different "
+        f"answer than under {in_use}: {report.small(int((before & ~after).sum()))} that "
+        f"{in_use} refers would not be referred, and "
+        f"{report.small(int((after & ~before).sum()))} would be referred that {in_use} "
+        "leaves to the setting."
+    )

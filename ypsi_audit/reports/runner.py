@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent.parent / "notebooks"
-REPORTS: tuple[str, ...] = ("data_quality", "escalation")
+REPORTS: tuple[str, ...] = ("data_quality", "escalation", "recording", "fairness")
 
 
 @dataclass

@@ -1,0 +1,428 @@
+"""The numbers behind the recording report: which of the policy's recording requirements
+settings fall short of, where, since when, how quickly they decide, and phones handed
+back when the case was not a low-risk one.
+
+Every requirement of the policy puts each incident in one of five states:
+
+- not applicable: the requirement is not about this incident (its `applies` condition,
+  e.g. no image was viewed, so the viewing safeguards do not arise);
+- met: the record shows every step was done;
+- not done: the record says a step was not done;
+- not recorded: the only gap is that nobody wrote the step down;
+- unsettled: the record is too incomplete to say whether the requirement arose.
+
+The states come from the assessment's `recording_gap_status` and `recording_unknown`
+columns, spelled out once per distinct value, and from each requirement's `applies`
+condition evaluated on the log, so a million incidents cost a few array lookups.
+Functions return aggregated frames with `n_...` counts, never incident rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import contract
+from ..policy import Policy, load_policy
+from ..stats import funnel, wilson_interval
+from .analysis import TERMS, with_periods
+
+NOT_APPLICABLE, MET, NOT_DONE, NOT_RECORDED, UNSETTLED = range(5)
+STATE_NAMES = ("not applicable", "met", "not done", "not recorded", "unsettled")
+# The counts of one requirement: a partition of the incidents it applied to.
+PARTS = ("n_met", "n_not_done", "n_not_recorded", "n_unsettled")
+
+
+@dataclass(frozen=True)
+class States:
+    """Each requirement's state on every incident (codes above), in policy order."""
+
+    ids: tuple[str, ...]
+    titles: tuple[str, ...]
+    codes: np.ndarray  # shape (incidents, requirements), int8
+
+    def column(self, requirement: str) -> np.ndarray:
+        return self.codes[:, self.ids.index(requirement)]
+
+    @property
+    def any_gap(self) -> np.ndarray:
+        """Incidents that fall short of at least one requirement."""
+        return ((self.codes == NOT_DONE) | (self.codes == NOT_RECORDED)).any(axis=1)
+
+
+def requirement_states(
+    frame: pd.DataFrame, policy: str | Policy, params: Mapping[str, Any] | None = None
+) -> States:
+    """The state of every recording requirement on every assessed incident."""
+    rules = load_policy(_policy_id(policy)).recording
+    ids = tuple(rule.id for rule in rules)
+    gap = _lookup(frame["recording_gap_status"], ids, _gap_parts)
+    unknown = _lookup(frame["recording_unknown"], ids, _id_parts)
+    applies = _applies(frame, policy, params)
+    codes = np.where(gap > 0, gap, np.where(unknown > 0, UNSETTLED, applies * MET))
+    return States(ids, tuple(rule.title for rule in rules), codes.astype(np.int8))
+
+
+def _policy_id(policy: str | Policy) -> str | Policy:
+    return policy.split("@")[0] if isinstance(policy, str) else policy
+
+
+def _gap_parts(label: str) -> dict[str, int]:
+    states = {"not_done": NOT_DONE, "not_recorded": NOT_RECORDED}
+    pairs = (part.split(":", 1) for part in label.split(";") if part)
+    return {rule: states[state] for rule, state in pairs}
+
+
+def _id_parts(label: str) -> dict[str, int]:
+    return {rule: 1 for rule in label.split(";") if rule}
+
+
+def _lookup(series: pd.Series, ids: tuple[str, ...], parse: Any) -> np.ndarray:
+    """A (incidents, requirements) array from a `;`-joined column, each distinct value
+    parsed once and broadcast by its category code."""
+    values = series.astype("string").fillna("").astype("category")
+    table = np.zeros((len(values.cat.categories) + 1, len(ids)), dtype=np.int8)
+    for row, label in enumerate(values.cat.categories):
+        for rule, state in parse(str(label)).items():
+            if rule in ids:
+                table[row, ids.index(rule)] = state
+    return table[np.asarray(values.cat.codes)]  # code -1 (none) reads the zero last row
+
+
+def _applies(
+    frame: pd.DataFrame, policy: str | Policy, params: Mapping[str, Any] | None
+) -> np.ndarray:
+    """1 where a requirement is about the incident (its `applies` is known true), else 0."""
+    from ..conditions import Record
+    from ..engine import ColumnReader
+    from ..tristate import Tri
+
+    loaded = load_policy(_policy_id(policy))
+    n = len(frame)
+    record = Record(ColumnReader(frame), n, loaded.resolve_params(params))
+    outcome = frame["guidance_outcome"].astype(pd.CategoricalDtype(list(contract.OUTCOMES)))
+    record.derived["guidance_outcome"] = ("codes", np.asarray(outcome.cat.codes))
+    experimental = frame["experimental"].astype("boolean")
+    known = experimental.notna().to_numpy()
+    flags = experimental.fillna(False).to_numpy(dtype=bool)
+    record.derived["experimental"] = Tri(flags & known, ~flags & known)
+    columns = [
+        np.ones(n, dtype=np.int8)
+        if rule.applies is None
+        else rule.applies.evaluate(record).t.astype(np.int8)
+        for rule in loaded.recording
+    ]
+    return np.column_stack(columns) if columns else np.zeros((n, 0), dtype=np.int8)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _partition(codes: np.ndarray) -> dict[str, int]:
+    counts = np.bincount(codes, minlength=5)
+    return {
+        "n_applied": int(counts[MET:].sum()),
+        "n_met": int(counts[MET]),
+        "n_not_done": int(counts[NOT_DONE]),
+        "n_not_recorded": int(counts[NOT_RECORDED]),
+        "n_unsettled": int(counts[UNSETTLED]),
+    }
+
+
+def _with_share(table: pd.DataFrame) -> pd.DataFrame:
+    """The share of applicable incidents that fell short (not done or not recorded)."""
+    short = table["n_not_done"] + table["n_not_recorded"]
+    applied = table["n_applied"]
+    table["share_fell_short"] = (short / applied.where(applied > 0)).astype(float)
+    return table
+
+
+def requirements(states: States) -> pd.DataFrame:
+    """For each requirement: incidents it applied to, split into met, not done, not
+    recorded and unsettled, and the share that fell short."""
+    rows = [
+        {"requirement": title, **_partition(states.codes[:, k])}
+        for k, title in enumerate(states.titles)
+    ]
+    columns = ["requirement", "n_applied", *PARTS]
+    return _with_share(pd.DataFrame(rows, columns=columns))
+
+
+def by_setting_and_requirement(frame: pd.DataFrame, states: States) -> pd.DataFrame:
+    """The same split for every setting and requirement (long format)."""
+    settings = frame["setting_id"].astype(str).to_numpy()
+    names, setting_codes = np.unique(settings, return_inverse=True)
+    rows = []
+    for k, title in enumerate(states.titles):
+        # counts[setting, state] in one pass per requirement
+        flat = setting_codes * 5 + states.codes[:, k]
+        counts = np.bincount(flat, minlength=len(names) * 5).reshape(len(names), 5)
+        for s, name in enumerate(names):
+            rows.append(
+                {
+                    "setting": name,
+                    "requirement": title,
+                    "n_applied": int(counts[s, MET:].sum()),
+                    "n_met": int(counts[s, MET]),
+                    "n_not_done": int(counts[s, NOT_DONE]),
+                    "n_not_recorded": int(counts[s, NOT_RECORDED]),
+                    "n_unsettled": int(counts[s, UNSETTLED]),
+                }
+            )
+    columns = ["setting", "requirement", "n_applied", *PARTS]
+    return _with_share(pd.DataFrame(rows, columns=columns))
+
+
+def setting_funnel(frame: pd.DataFrame, states: States, threshold: int = 0) -> pd.DataFrame:
+    """Each setting's share of requirement checks not met (every requirement that applied
+    to every incident is one check), on a funnel against the trust's share.
+
+    The limits are plain binomial ones, without the allowance for overdispersion used for
+    decisions: every setting is meant to meet the same recording standard, so a setting
+    that records worse than the trust is the finding, not noise to be absorbed. Rates and
+    flags resting on small numbers are withheld.
+    """
+    short = (states.codes == NOT_DONE) | (states.codes == NOT_RECORDED)
+    units = (
+        pd.DataFrame(
+            {
+                "unit": frame["setting_id"].astype(str).to_numpy(),
+                "k": short.sum(axis=1),
+                "n": (states.codes >= MET).sum(axis=1),
+            }
+        )
+        .groupby("unit", sort=True)
+        .sum()
+        .reset_index()
+    )
+    table = funnel(units, overdispersion=False)
+    if threshold:
+        met = table["n"] - table["k"]
+        small = ((table["k"] > 0) & (table["k"] < threshold)) | (table["n"] < threshold)
+        small |= (met > 0) & (met < threshold)
+        table["rate"] = table["rate"].mask(small)
+        for flag in ("outside_95", "outside_998"):
+            table[flag] = table[flag].mask(small, "")
+    return table
+
+
+def by_term(frame: pd.DataFrame, states: States) -> pd.DataFrame:
+    """Incidents with and without a recording gap by academic year and term, with the
+    share with a gap and its 95% interval: a trend that shows whether training helped."""
+    periods = with_periods(frame)
+    data = pd.DataFrame(
+        {
+            "academic_year": periods["academic_year"].to_numpy(),
+            "term": periods["term"].to_numpy(),
+            "gap": states.any_gap,
+        }
+    )
+    table = (
+        data.groupby(["academic_year", "term"], sort=False)
+        .agg(n_incidents=("gap", "size"), n_with_gap=("gap", "sum"))
+        .reset_index()
+    )
+    table = _term_order(table)
+    table["n_without_gap"] = table["n_incidents"] - table["n_with_gap"]
+    low, high = wilson_interval(table["n_with_gap"], table["n_incidents"])
+    table["rate_gap"] = table["n_with_gap"] / table["n_incidents"]
+    table["low_gap"], table["high_gap"] = low, high
+    return table[
+        [
+            "period",
+            "n_incidents",
+            "n_without_gap",
+            "n_with_gap",
+            "rate_gap",
+            "low_gap",
+            "high_gap",
+        ]
+    ]
+
+
+def _term_order(table: pd.DataFrame) -> pd.DataFrame:
+    table = table[table["term"].astype(str) != ""].copy()
+    table["term"] = pd.Categorical(table["term"], TERMS, ordered=True)
+    table = table.sort_values(["academic_year", "term"]).reset_index(drop=True)
+    table["period"] = table["academic_year"].astype(str) + " " + table["term"].astype(str)
+    return table
+
+
+# --------------------------------------------------------------------------- timeliness
+
+
+def days_to_decision(frame: pd.DataFrame) -> pd.Series:
+    """Whole days from the report to the decision; blank while no decision date is set."""
+    reported = pd.to_datetime(frame["reported_on"], errors="coerce")
+    decided = pd.to_datetime(frame["decided_on"], errors="coerce")
+    return (decided - reported).dt.days.astype("Float64")
+
+
+def timeliness(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Median and 90th-percentile days from report to decision, with the incidents still
+    undecided (no decision date) counted beside them; `by` is "setting" or "term"."""
+    days = days_to_decision(frame).astype(float).to_numpy()
+    if by == "setting":
+        keys = {"setting": frame["setting_id"].astype(str).to_numpy()}
+    else:
+        periods = with_periods(frame)
+        keys = {
+            "academic_year": periods["academic_year"].to_numpy(),
+            "term": periods["term"].to_numpy(),
+        }
+    data = pd.DataFrame({**keys, "days": days, "decided": ~np.isnan(days)})
+    grouped = data.groupby(list(keys), sort=True)
+    table = grouped.agg(
+        n_incidents=("days", "size"),
+        n_decided=("decided", "sum"),
+        median_days=("days", "median"),
+        p90_days=("days", lambda d: d.quantile(0.9)),
+    ).reset_index()
+    table["n_undecided"] = table["n_incidents"] - table["n_decided"]
+    if by != "setting":
+        table = _term_order(table)
+    label = "setting" if by == "setting" else "period"
+    return table[[label, "n_incidents", "n_decided", "n_undecided", "median_days", "p90_days"]]
+
+
+# --------------------------------------------------------------------------- devices
+
+
+def devices_returned(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per setting, phones given back, split by whether the case was low-risk: the
+    guidance handles it in the setting and it meets every experimental criterion. A
+    return in any other case goes against the guide's plainest instruction."""
+    returned = frame["device_returned"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    outcome = frame["guidance_outcome"].astype(str).to_numpy()
+    experimental = frame["experimental"].astype("boolean")
+    low_risk = (outcome == "handle_in_setting") & experimental.fillna(False).to_numpy(dtype=bool)
+    data = pd.DataFrame(
+        {
+            "setting": frame["setting_id"].astype(str).to_numpy()[returned],
+            "n_low_risk": low_risk[returned],
+            "n_guidance_refer": (outcome == "refer_police")[returned],
+            "n_guidance_undecided": (outcome == "insufficient_information")[returned],
+            "n_not_shown_low_risk": ((outcome == "handle_in_setting") & ~low_risk)[returned],
+        }
+    )
+    counts = data.groupby("setting", sort=True).sum().astype(np.int64)
+    all_settings = sorted(frame["setting_id"].astype(str).unique())
+    counts = counts.reindex(all_settings, fill_value=0).rename_axis("setting").reset_index()
+    counts.insert(1, "n_returned", counts.iloc[:, 1:].sum(axis=1))
+    return counts
+
+
+NOT_LOW_RISK = ("n_guidance_refer", "n_guidance_undecided", "n_not_shown_low_risk")
+
+
+def returned_not_low_risk(table: pd.DataFrame) -> int:
+    return int(table[list(NOT_LOW_RISK)].sum().sum())
+
+
+# --------------------------------------------------------------------------- words
+
+
+def largest_gaps(table: pd.DataFrame, top: int = 3) -> pd.DataFrame:
+    """The rows with the highest share that fell short (shares already withheld where
+    small are skipped), largest first."""
+    shown = table.dropna(subset=["share_fell_short"])
+    shown = shown[shown["share_fell_short"] > 0]
+    return shown.sort_values("share_fell_short", ascending=False, kind="stable").head(top)
+
+
+def summary(
+    report: Any,
+    per_requirement: pd.DataFrame,
+    funnel_table: pd.DataFrame,
+    per_setting: pd.DataFrame,
+    devices: pd.DataFrame,
+) -> str:
+    """The page's opening paragraph: the requirements and settings with the largest gaps,
+    the settings that stand out from the trust, and devices returned when not low-risk.
+    Every count in it passes through `report.small`, so small numbers stay hidden."""
+    from .narrative import scope
+
+    parts = ["**Summary.** " + scope(report)]
+    worst = largest_gaps(per_requirement, 2)
+    if len(worst):
+        described = [
+            f"{row.requirement.lower()} ({row.share_fell_short:.0%} of the "
+            f"{report.small(int(row.n_applied))} incidents it applied to)"
+            for row in worst.itertuples()
+        ]
+        parts.append("The requirements most often not met: " + "; ".join(described) + ".")
+    else:
+        parts.append("No recording requirement fell short in any incident shown here.")
+    high = funnel_table[funnel_table["outside_998"] == "high"]["unit"].tolist()
+    theta = funnel_table.attrs.get("theta", float("nan"))
+    if high:
+        parts.append(
+            f"{_names(high)} fell short of the recording requirements far more often than "
+            f"the trust as a whole ({theta:.0%} of requirement checks not met), by more "
+            "than chance explains (outside the 99.8% limits of the funnel plot): their "
+            "records need attention first."
+        )
+    else:
+        parts.append(
+            "No setting falls short of the recording requirements more often than the "
+            f"trust as a whole ({theta:.0%} of requirement checks not met) by more than "
+            "chance would explain."
+        )
+    watch = [
+        unit
+        for unit, outer, inner in zip(
+            funnel_table["unit"],
+            funnel_table["outside_998"],
+            funnel_table["outside_95"],
+            strict=True,
+        )
+        if inner == "high" and outer != "high"
+    ]
+    if watch:
+        parts.append(
+            f"{_names(watch)} also fell short more often than the trust, beyond the 95% limits "
+            "but not the 99.8% ones: worth watching, as about one setting in twenty lands "
+            "there by chance."
+        )
+    pair = largest_gaps(per_setting[per_setting["n_applied"] >= report.threshold], 1)
+    if len(pair):
+        row = pair.iloc[0]
+        parts.append(
+            f"The largest single gap is at {row['setting']}: "
+            f"{row['requirement'].lower()}, not met in {row['share_fell_short']:.0%} of the "
+            "incidents it applied to."
+        )
+    not_low = returned_not_low_risk(devices)
+    if not_low:
+        parts.append(
+            f"A phone was given back in {report.small(not_low)} incidents that were not "
+            "shown to be low-risk cases handled in the setting: the guide allows a return "
+            "only then (see 'Phones given back')."
+        )
+    else:
+        parts.append("No phone was given back except in low-risk cases handled in the setting.")
+    return " ".join(parts)
+
+
+def devices_sentence(report: Any, devices: pd.DataFrame) -> str:
+    """What the phones table says, with its small numbers hidden."""
+    total = int(devices["n_returned"].sum())
+    not_low = returned_not_low_risk(devices)
+    refer = int(devices["n_guidance_refer"].sum())
+    if not total:
+        return "No phone was recorded as given back."
+    return (
+        f"Of {report.small(total)} phones given back, {report.small(not_low)} were in cases "
+        f"not shown to be low-risk; in {report.small(refer)} of them the guidance says the "
+        "police should have been told."
+    )
+
+
+def _names(items: list[str]) -> str:
+    if len(items) == 1:
+        return f"Setting {items[0]}"
+    return "Settings " + ", ".join(items[:-1]) + " and " + items[-1]
