@@ -132,6 +132,27 @@ def test_derived_values_are_allowed_in_recording_rules_only() -> None:
     assert {"guidance_outcome", "experimental"} <= device.condition.columns()
 
 
+def test_applies_is_for_recording_requirements_and_checked_like_a_condition(
+    tmp_path: Path,
+) -> None:
+    policy = load_policy("cheshire-quick-guide")
+    viewing = next(r for r in policy.recording if r.id == "viewing_safeguards")
+    assert viewing.applies is not None and viewing.applies.columns() == {"image_viewed"}
+    assert all(rule.applies is None for rule in policy.factors)
+
+    def on_a_factor(tree: dict) -> None:
+        _rule(tree, "under_13")["applies"] = {"column": "image_viewed", "is": True}
+
+    with pytest.raises(PolicyError, match="only recording requirements may say when they apply"):
+        load_policy(_variant(tmp_path, on_a_factor))
+
+    def misspelt(tree: dict) -> None:
+        _rule(tree, "viewing_safeguards")["applies"] = {"column": "image_veiwed", "is": True}
+
+    with pytest.raises(PolicyError, match="did you mean 'image_viewed'"):
+        load_policy(_variant(tmp_path, misspelt))
+
+
 def test_duplicate_ids_and_missing_keys(tmp_path: Path) -> None:
     def duplicate(tree: dict) -> None:
         tree["factors"].append(dict(tree["factors"][0]))
