@@ -17,6 +17,12 @@ import numpy as np
 import pandas as pd
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
+XLSX_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
 
 
 def as_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -67,8 +73,24 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -
         elif suffix == ".parquet":
             frame.to_parquet(temp, index=index)
         else:
-            as_text(frame).to_excel(temp, index=index, engine="openpyxl")
+            _write_xlsx(as_text(frame.reset_index() if index else frame), temp)
     return target
+
+
+def _write_xlsx(frame: pd.DataFrame, path: Path) -> None:
+    """One sheet, streamed row by row with XlsxWriter: several times faster than pandas'
+    openpyxl route on a large case list, and a value starting with "=" stays text."""
+    import xlsxwriter
+
+    values = frame.astype(object).where(frame.notna(), None)
+    book = xlsxwriter.Workbook(str(path), XLSX_OPTIONS)
+    try:
+        sheet = book.add_worksheet("Sheet1")
+        sheet.write_row(0, 0, [str(c) for c in frame.columns])
+        for number, row in enumerate(values.itertuples(index=False, name=None), start=1):
+            sheet.write_row(number, 0, row)
+    finally:
+        book.close()
 
 
 def write_text(text: str, path: str | Path) -> Path:
