@@ -188,6 +188,9 @@ def test_timeliness_medians_percentiles_and_undecided() -> None:
     assert row["p90_days"] == pytest.approx(np.quantile([1, 2, 3, 4, 10], 0.9))
     by_term = recording.timeliness(frame, "term")
     assert by_term["period"].tolist() == ["2024-25 autumn"]
+    few = recording.timeliness(frame, "setting", threshold=6).iloc[0]
+    assert pd.isna(few["median_days"]) and pd.isna(few["p90_days"])  # five dates: withheld
+    assert recording.timeliness(frame, "setting", threshold=5).iloc[0]["median_days"] == 3
 
 
 def test_devices_returned_split_by_risk() -> None:
@@ -225,6 +228,10 @@ def test_devices_returned_split_by_risk() -> None:
     assert recording.returned_not_low_risk(recording.devices_returned(frame)) == 3 - int(
         table["n_low_risk"]
     )
+    two = recording.devices_by_setting(recording.devices_returned(frame)).iloc[0]
+    assert two["n_low_risk"] + two["n_not_low_risk"] == two["n_returned"] == 3
+    reasons = recording.devices_by_reason(recording.devices_returned(frame))
+    assert reasons["n_phones"].sum() == two["n_not_low_risk"]
 
 
 def test_published_tables_hide_small_counts_and_the_shares_resting_on_them(

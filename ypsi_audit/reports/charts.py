@@ -90,7 +90,13 @@ def heatmap(
     return _base(alt.layer(cells, text), title, height=max(120, 26 * data[y].nunique()))
 
 
-def funnel_chart(units: pd.DataFrame, curve: pd.DataFrame, title: str, y_title: str) -> alt.Chart:
+def funnel_chart(
+    units: pd.DataFrame,
+    curve: pd.DataFrame,
+    title: str,
+    y_title: str,
+    x_title: str = "Incidents in the setting",
+) -> alt.Chart:
     """Each setting's rate against its number of incidents, inside 95% and 99.8% limits."""
     lines = curve.melt(id_vars="n", var_name="limit", value_name="rate")
     lines["band"] = lines["limit"].map(lambda s: "99.8% limits" if "998" in s else "95% limits")
@@ -98,7 +104,7 @@ def funnel_chart(units: pd.DataFrame, curve: pd.DataFrame, title: str, y_title: 
         alt.Chart(lines)
         .mark_line(strokeDash=[4, 3])
         .encode(
-            x=alt.X("n:Q", title="Incidents in the setting"),
+            x=alt.X("n:Q", title=x_title),
             y=alt.Y(
                 "rate:Q", title=y_title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])
             ),
@@ -188,7 +194,7 @@ def stacked_bars(
             color=alt.Color(
                 f"{part}:N",
                 title=None,
-                scale=alt.Scale(range=list(OKABE_ITO[1:4])),
+                scale=alt.Scale(range=[OKABE_ITO[0], OKABE_ITO[3], OKABE_ITO[1]]),
                 legend=alt.Legend(orient="bottom"),
             ),
         )

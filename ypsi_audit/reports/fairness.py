@@ -431,9 +431,9 @@ def forest_chart(table: pd.DataFrame, measure_label: str) -> Any:
         title=None,
         scale=alt.Scale(
             domain=list(FINDINGS.values()),
-            range=[OKABE_ITO[3], OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[5], "#777777"],
+            range=[OKABE_ITO[3], OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[5], "#777777", "#BBBBBB"],
         ),
-        legend=alt.Legend(orient="bottom", columns=2),
+        legend=alt.Legend(orient="bottom", columns=2, labelLimit=360),
     )
     bars = (
         alt.Chart(data)

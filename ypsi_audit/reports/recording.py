@@ -262,9 +262,14 @@ def days_to_decision(frame: pd.DataFrame) -> pd.Series:
     return (decided - reported).dt.days.astype("Float64")
 
 
-def timeliness(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+def timeliness(frame: pd.DataFrame, by: str, threshold: int = 0) -> pd.DataFrame:
     """Median and 90th-percentile days from report to decision, with the incidents still
-    undecided (no decision date) counted beside them; `by` is "setting" or "term"."""
+    undecided (no decision date) counted beside them; `by` is "setting" or "term".
+
+    Days are withheld where fewer than `threshold` decisions are dated: a median of two
+    is one child's date. They do not rest on the counts otherwise (no count can be worked
+    out from a median), so a count hidden to protect its neighbour does not blank them.
+    """
     days = days_to_decision(frame).astype(float).to_numpy()
     if by == "setting":
         keys = {"setting": frame["setting_id"].astype(str).to_numpy()}
@@ -283,6 +288,9 @@ def timeliness(frame: pd.DataFrame, by: str) -> pd.DataFrame:
         p90_days=("days", lambda d: d.quantile(0.9)),
     ).reset_index()
     table["n_undecided"] = table["n_incidents"] - table["n_decided"]
+    if threshold:
+        few = table["n_decided"] < threshold
+        table[["median_days", "p90_days"]] = table[["median_days", "p90_days"]].mask(few)
     if by != "setting":
         table = _term_order(table)
     label = "setting" if by == "setting" else "period"
@@ -321,6 +329,36 @@ NOT_LOW_RISK = ("n_guidance_refer", "n_guidance_undecided", "n_not_shown_low_ris
 
 def returned_not_low_risk(table: pd.DataFrame) -> int:
     return int(table[list(NOT_LOW_RISK)].sum().sum())
+
+
+REASONS = {
+    "n_guidance_refer": "the guidance says refer to the police",
+    "n_guidance_undecided": "the record is too incomplete for the guidance to decide",
+    "n_not_shown_low_risk": "handle in the setting, but not shown to meet every low-risk condition",
+}
+
+
+def devices_by_setting(table: pd.DataFrame) -> pd.DataFrame:
+    """Per setting, phones given back in low-risk cases and in any other: two counts
+    instead of four, so fewer are too small to show."""
+    return pd.DataFrame(
+        {
+            "setting": table["setting"],
+            "n_returned": table["n_returned"],
+            "n_low_risk": table["n_low_risk"],
+            "n_not_low_risk": table[list(NOT_LOW_RISK)].sum(axis=1),
+        }
+    )
+
+
+def devices_by_reason(table: pd.DataFrame) -> pd.DataFrame:
+    """Across the trust, the phones given back when the case was not low-risk, by why."""
+    return pd.DataFrame(
+        {
+            "case": list(REASONS.values()),
+            "n_phones": [int(table[column].sum()) for column in REASONS],
+        }
+    )
 
 
 # --------------------------------------------------------------------------- words
