@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from ypsi_audit import contract
+from ypsi_audit.reports.context import Report
 
 BASE: dict[str, Any] = {
     "incident_id": "T1",
@@ -38,3 +40,32 @@ def frame_of(
         else:
             columns[spec.name] = pd.array(values, dtype="string")
     return pd.DataFrame(columns)
+
+
+# Every Cheshire factor recorded as absent: a case the guidance leaves to the setting.
+NO_FACTORS: dict[str, Any] = {
+    "youngest_child_age": 15,
+    "oldest_party_age": 15,
+    "adult_involved": False,
+    "multiple_victims": False,
+    "in_relationship": True,
+    "content_level": "nude",
+    "content_violent_or_atypical": False,
+    "distribution": "between_parties",
+    "threats_or_coercion": False,
+    "harassment": False,
+    "grooming_or_exploitation_suspected": False,
+}
+
+
+def report_on(frame: pd.DataFrame, tables_dir: Path, threshold: int = 5) -> Report:
+    """A report over an assessed frame, as a notebook would open one."""
+    return Report(
+        frame=frame,
+        gate={"rows_read": len(frame), "rows_valid": len(frame), "rows_quarantined": 0},
+        tables_dir=tables_dir,
+        threshold=threshold,
+        policy="cheshire-quick-guide@1",
+        params={},
+        input_name="log.csv",
+    )

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import frame_of
+from support import NO_FACTORS, frame_of
 
 from ypsi_audit import contract
 from ypsi_audit.engine import assess, rule_states
@@ -35,21 +35,6 @@ def test_outputs_follow_the_contract_and_keep_row_order() -> None:
     assert str(out["experimental"].dtype) == "boolean"
     # input columns are untouched
     pd.testing.assert_frame_equal(out[frame.columns], frame)
-
-
-NO_FACTORS: dict[str, Any] = {
-    "youngest_child_age": 15,
-    "oldest_party_age": 15,
-    "adult_involved": False,
-    "multiple_victims": False,
-    "in_relationship": True,
-    "content_level": "nude",
-    "content_violent_or_atypical": False,
-    "distribution": "between_parties",
-    "threats_or_coercion": False,
-    "harassment": False,
-    "grooming_or_exploitation_suspected": False,
-}
 
 
 @pytest.mark.parametrize(

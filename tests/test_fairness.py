@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from support import report_on
 
 from ypsi_audit.engine import assess
 from ypsi_audit.reports import fairness
-from ypsi_audit.reports.context import Report
 from ypsi_audit.stats import mantel_haenszel
 from ypsi_audit.synth import BiasPlan, generate
 
@@ -21,18 +21,6 @@ TODAY = date(2026, 11, 24)
 
 def _log(seed: int, bias: BiasPlan | None = None) -> pd.DataFrame:
     return assess(generate(12, 3, seed=seed, bias=bias, incidents_per_setting_year=40, today=TODAY))
-
-
-def _report(frame: pd.DataFrame, tmp_path: Path, threshold: int = 5) -> Report:
-    return Report(
-        frame=frame,
-        gate={},
-        tables_dir=tmp_path,
-        threshold=threshold,
-        policy="cheshire-quick-guide@1",
-        params={},
-        input_name="log.csv",
-    )
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +97,7 @@ def test_comparisons_on_small_cells_are_withheld(clean: pd.DataFrame) -> None:
 def test_group_counts_publish_with_shares_withheld_where_counts_hide(
     clean: pd.DataFrame, tmp_path: Path
 ) -> None:
-    report = _report(clean, tmp_path)
+    report = report_on(clean, tmp_path)
     table = fairness.group_counts(clean, "child_ethnicity_group")
     shown = report.protect(table, **fairness.publish_args())
     assert shown["group"].iloc[-1] == "Total"
@@ -122,10 +110,10 @@ def test_group_counts_publish_with_shares_withheld_where_counts_hide(
 
 def test_summary_says_plainly_what_was_found(tmp_path: Path) -> None:
     biased = _log(5, BiasPlan("child_sen", "true", 0.3))
-    text = fairness.summary(_report(biased, tmp_path), fairness.odds_ratios(biased))
+    text = fairness.summary(report_on(biased, tmp_path), fairness.odds_ratios(biased))
     assert "Children with special educational needs: under-escalation more likely" in text
     assert "not proof of bias" in text
     assert "Children without special educational needs" not in text  # the mirror, once
 
-    calm = fairness.summary(_report(biased, tmp_path), fairness.odds_ratios(_log(5)))
+    calm = fairness.summary(report_on(biased, tmp_path), fairness.odds_ratios(_log(5)))
     assert "No group's decisions differ" in calm

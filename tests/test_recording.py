@@ -9,28 +9,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from support import frame_of
+from support import NO_FACTORS, frame_of, report_on
 
 from ypsi_audit.engine import assess
 from ypsi_audit.policy import load_policy
 from ypsi_audit.reports import recording
-from ypsi_audit.reports.context import Report
 from ypsi_audit.synth import RecordingPlan, _make_trust, generate
 
 POLICY = "cheshire-quick-guide"
 TODAY = date(2026, 11, 24)
-
-
-def _report(frame: pd.DataFrame, tmp_path: Path, threshold: int = 5) -> Report:
-    return Report(
-        frame=frame,
-        gate={},
-        tables_dir=tmp_path,
-        threshold=threshold,
-        policy="cheshire-quick-guide@1",
-        params={},
-        input_name="log.csv",
-    )
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +121,7 @@ def test_planted_poor_recording_is_found_and_absent_is_not_invented(seed: int) -
 
 def test_summary_names_the_planted_settings_and_not_a_careful_trust(tmp_path: Path) -> None:
     frame = assess(generate(12, 3, seed=2, poor_recording=RecordingPlan(("S05", "S08"), 0.7)))
-    report = _report(frame, tmp_path)
+    report = report_on(frame, tmp_path)
     states = recording.requirement_states(frame, POLICY)
     per_requirement = report.protect(
         recording.requirements(states),
@@ -195,17 +182,7 @@ def test_timeliness_medians_percentiles_and_undecided() -> None:
 
 def test_devices_returned_split_by_risk() -> None:
     low_risk = {
-        "youngest_child_age": 15,
-        "oldest_party_age": 15,
-        "adult_involved": False,
-        "multiple_victims": False,
-        "in_relationship": True,
-        "content_level": "nude",
-        "content_violent_or_atypical": False,
-        "distribution": "between_parties",
-        "threats_or_coercion": False,
-        "harassment": False,
-        "grooming_or_exploitation_suspected": False,
+        **NO_FACTORS,
         "consensual": True,
         "device_seized": True,
         "device_returned": True,
@@ -237,7 +214,7 @@ def test_devices_returned_split_by_risk() -> None:
 def test_published_tables_hide_small_counts_and_the_shares_resting_on_them(
     assessed: pd.DataFrame, tmp_path: Path
 ) -> None:
-    report = _report(assessed, tmp_path)
+    report = report_on(assessed, tmp_path)
     table = recording.by_setting_and_requirement(
         assessed, recording.requirement_states(assessed, POLICY)
     )

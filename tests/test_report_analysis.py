@@ -6,47 +6,22 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from support import frame_of
+from support import NO_FACTORS, frame_of, report_on
 
 from ypsi_audit.cli import main
 from ypsi_audit.engine import assess
 from ypsi_audit.reports import analysis, narrative
 from ypsi_audit.reports.cases import cases_for_review
-from ypsi_audit.reports.context import Report, header
+from ypsi_audit.reports.context import header
 from ypsi_audit.reports.schedule import load_jobs
 from ypsi_audit.synth import generate
 
-CLEAN = {
-    "youngest_child_age": 15,
-    "oldest_party_age": 15,
-    "adult_involved": False,
-    "multiple_victims": False,
-    "in_relationship": True,
-    "content_level": "nude",
-    "content_violent_or_atypical": False,
-    "distribution": "between_parties",
-    "threats_or_coercion": False,
-    "harassment": False,
-    "grooming_or_exploitation_suspected": False,
-    "rationale_recorded": True,
-}
+CLEAN = {**NO_FACTORS, "rationale_recorded": True}
 
 
 @pytest.fixture(scope="module")
 def assessed() -> pd.DataFrame:
     return assess(generate(12, 3, seed=11))
-
-
-def _report(frame: pd.DataFrame, tmp_path: Path, threshold: int = 5) -> Report:
-    return Report(
-        frame=frame,
-        gate={"rows_read": len(frame), "rows_valid": len(frame), "rows_quarantined": 0},
-        tables_dir=tmp_path,
-        threshold=threshold,
-        policy="cheshire-quick-guide@1",
-        params={},
-        input_name="log.csv",
-    )
 
 
 def test_trend_counts_add_up(assessed: pd.DataFrame) -> None:
@@ -132,7 +107,7 @@ def test_blank_rates_and_undecidable_causes() -> None:
 
 
 def test_publish_hides_small_counts_on_page_and_in_csv(tmp_path: Path) -> None:
-    report = _report(frame_of([CLEAN]), tmp_path)
+    report = report_on(frame_of([CLEAN]), tmp_path)
     table = pd.DataFrame(
         {"setting": ["A", "B", "C"], "n_events": [3, 10, 0], "n_incidents": [40, 50, 9]}
     )
@@ -145,7 +120,7 @@ def test_publish_hides_small_counts_on_page_and_in_csv(tmp_path: Path) -> None:
     assert pd.isna(shown.loc[0, "rate"])  # rests on a hidden count
     assert shown.loc[2, "n_events"] == 0  # a true zero is shown
     assert report.withheld >= 1
-    unhidden = _report(frame_of([CLEAN]), tmp_path, threshold=0)
+    unhidden = report_on(frame_of([CLEAN]), tmp_path, threshold=0)
     unhidden.publish(table, "demo_open", caption="Demo")
     assert pd.read_csv(tmp_path / "demo_open.csv")["n_events"].tolist() == [3, 10, 0]
 
@@ -164,7 +139,7 @@ def test_sentences_never_reveal_a_hidden_count(tmp_path: Path) -> None:
             ]
         )
     )
-    report = _report(frame, tmp_path)
+    report = report_on(frame, tmp_path)
     funnels = {m: analysis.setting_funnel(frame, m, 5) for m in analysis.MEASURES}
     text = narrative.escalation_summary(report, analysis.agreement_table(frame), funnels)
     assert "fewer than 5 incidents were handled" in text and " 3 " not in text
