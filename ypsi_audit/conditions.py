@@ -100,21 +100,39 @@ class Leaf:
     minus: str | None = None
 
     def evaluate(self, ctx: Record, lenient: bool = False) -> Tri:
+        """The test on every row; `lenient` counts a blank as done (see `evaluate_both`)."""
+        strict, soft = self.evaluate_both(ctx)
+        return soft if lenient else strict
+
+    def evaluate_both(self, ctx: Record) -> tuple[Tri, Tri]:
+        """(strict, lenient): the same Tri twice unless a blank decides the test.
+
+        Lenient counts a blank as done, so recording rules can tell a step recorded as
+        not done from one not recorded: `is_not` fires only on a recorded other value,
+        and `is: blank` never holds.
+        """
         if self.op == "is_not":
-            if lenient:  # a blank counts as done: only a recorded "other" value fires
-                hit = Leaf(self.column, "is", self.operand).evaluate(ctx)
-                return Tri.known(~hit.t & ~ctx.missing(self.column))
-            return Tri.known(~Leaf(self.column, "is", self.operand).evaluate(ctx).t)
+            hit = self._test(ctx).t
+            soft = ~(hit | ctx.missing(self.column))
+            return Tri(~hit, hit), Tri(soft, ~soft)
         if self.op == "is" and self.operand == "blank":
-            return Tri.constant(False, ctx.n) if lenient else Tri.known(ctx.missing(self.column))
+            return Tri.known(ctx.missing(self.column)), Tri.constant(False, ctx.n)
+        value = self._test(ctx)
+        return value, value
+
+    def _test(self, ctx: Record) -> Tri:
+        """The test with a blank value unknown; `is_not` is tested as `is` (and negated
+        by `evaluate_both`)."""
+        if self.operand == "blank":
+            return Tri.known(ctx.missing(self.column))
         kind = ctx.kind(self.column)
         if kind == "bool":
             value = ctx.tri(self.column)
             return value if self.operand is True else ~value
-        if self.op in ("is", "one_of"):
-            wanted = [self.operand] if self.op == "is" else list(self.operand)
+        if self.op in ("is", "is_not", "one_of"):
+            wanted = [self.operand] if self.op in ("is", "is_not") else list(self.operand)
             codes, levels = ctx.codes(self.column)
-            hit = np.isin(codes, [levels.index(w) for w in wanted])
+            hit = _code_in(codes, [levels.index(w) for w in wanted])
             return Tri(hit, ~hit & (codes >= 0))
         compare = COMPARISONS[self.op]
         operand = ctx.resolve(self.operand)
@@ -144,7 +162,19 @@ class Branch:
     parts: tuple[Node, ...]
 
     def evaluate(self, ctx: Record, lenient: bool = False) -> Tri:
-        values = [p.evaluate(ctx, lenient) for p in self.parts]
+        return self.combine([p.evaluate(ctx, lenient) for p in self.parts])
+
+    def evaluate_both(self, ctx: Record) -> tuple[Tri, Tri]:
+        """(strict, lenient) as for `Leaf.evaluate_both`, each leaf tested once; the
+        lenient answer is combined separately only where some part differs."""
+        pairs = [p.evaluate_both(ctx) for p in self.parts]
+        strict = self.combine([s for s, _ in pairs])
+        if all(s is soft for s, soft in pairs):
+            return strict, strict
+        return strict, self.combine([soft for _, soft in pairs])
+
+    def combine(self, values: list[Tri]) -> Tri:
+        """The branch's answer from its parts' answers."""
         if self.kind == "all":
             return all_of(values)
         if self.kind == "any":
@@ -164,6 +194,15 @@ class Branch:
 
 
 Node = Leaf | Branch
+
+
+def _code_in(codes: np.ndarray, wanted: list[int]) -> np.ndarray:
+    """Where the codes are one of `wanted`: a comparison per code (blank, -1, never
+    matches), much cheaper than np.isin's sort on small integer codes."""
+    hit = codes == wanted[0]
+    for code in wanted[1:]:
+        hit |= codes == code
+    return hit
 
 
 class Record:

@@ -20,7 +20,7 @@ from . import contract
 from .conditions import Record
 from .errors import InputError
 from .policy import DEFAULT_POLICY, Policy, load_policy
-from .tristate import Tri
+from .tristate import Tri, all_of, any_of
 
 REFER, HANDLE, INSUFFICIENT = range(3)  # positions in contract.OUTCOMES
 # consistency code by [guidance outcome][decision code + 1]; decision code -1 is blank,
@@ -66,6 +66,8 @@ def evaluate(
     experimental = _all(criteria, n)
     record.derived["guidance_outcome"] = ("codes", outcome)
     record.derived["experimental"] = experimental
+    # Each recording rule is evaluated once for both readings of a blank.
+    both = [rule.condition.evaluate_both(record) for rule in policy.recording]
     return Evaluation(
         policy=policy,
         params=values,
@@ -73,10 +75,8 @@ def evaluate(
         outcome=outcome,
         experimental_criteria=criteria,
         experimental=experimental,
-        recording=[rule.condition.evaluate(record) for rule in policy.recording],
-        recording_lenient=[
-            rule.condition.evaluate(record, lenient=True) for rule in policy.recording
-        ],
+        recording=[strict for strict, _ in both],
+        recording_lenient=[lenient for _, lenient in both],
         decision=record.codes("decision")[0],
     )
 
@@ -141,24 +141,19 @@ def guidance_outcome(factors: Sequence[Tri], n: int) -> np.ndarray:
     """refer_police if any factor is present, else insufficient_information if any is
     unknown, else handle_in_setting: the Kleene `or` of the factors, spelled out."""
     combined = _any(factors, n)
-    outcome = np.full(n, INSUFFICIENT, dtype=np.int8)
-    outcome[combined.t] = REFER
-    outcome[combined.f] = HANDLE
-    return outcome
+    refer, handle, insufficient = (np.int8(c) for c in (REFER, HANDLE, INSUFFICIENT))
+    return np.where(combined.f, handle, np.where(combined.t, refer, insufficient))
 
 
 def _any(parts: Sequence[Tri], n: int) -> Tri:
-    out = Tri.constant(False, n)
-    for part in parts:
-        out = out | part
-    return out
+    return any_of(list(parts)) if parts else Tri.constant(False, n)
 
 
 def _all(parts: Sequence[Tri], n: int) -> Tri:
-    out = Tri.constant(True, n)
-    for part in parts:
-        out = out & part
-    return out
+    return all_of(list(parts)) if parts else Tri.constant(True, n)
+
+
+MAX_RULES = 31  # per policy section
 
 
 def id_lists(masks: Sequence[np.ndarray], ids: Sequence[str]) -> pd.Categorical:
@@ -167,18 +162,19 @@ def id_lists(masks: Sequence[np.ndarray], ids: Sequence[str]) -> pd.Categorical:
     Rows are reduced to one integer of bits, the distinct integers are spelled out once,
     and the result is a categorical over those spellings.
     """
-    bits = _pack(masks)
-    codes, uniques = pd.factorize(bits, sort=True)
+    _check_size(ids)
+    codes, uniques = _factorize(_pack(masks))
     labels = [";".join(i for k, i in enumerate(ids) if (u >> k) & 1) for u in uniques.tolist()]
-    return pd.Categorical.from_codes(codes, labels)
+    return pd.Categorical.from_codes(codes, labels, validate=False)
 
 
 def gap_status(strict: Sequence[Tri], lenient: Sequence[Tri], ids: Sequence[str]) -> pd.Categorical:
     """`id:not_done` where a step was recorded as not done, `id:not_recorded` where the
     gap comes only from blanks; one entry for each gap, in the order of recording_gaps."""
-    gaps = _pack([g.t for g in strict])
-    not_done = _pack([g.t & soft.t for g, soft in zip(strict, lenient, strict=True)])
-    codes, uniques = pd.factorize(gaps | (not_done << len(ids)), sort=True)
+    _check_size(ids)
+    gaps = [g.t for g in strict]
+    not_done = [g.t & soft.t for g, soft in zip(strict, lenient, strict=True)]
+    codes, uniques = _factorize(_pack([*gaps, *not_done]))  # bit k: gap, k + len: not done
     labels = []
     for u in uniques.tolist():
         parts = []
@@ -187,16 +183,36 @@ def gap_status(strict: Sequence[Tri], lenient: Sequence[Tri], ids: Sequence[str]
                 state = "not_done" if (u >> (k + len(ids))) & 1 else "not_recorded"
                 parts.append(f"{rule_id}:{state}")
         labels.append(";".join(parts))
-    return pd.Categorical.from_codes(codes, labels)
+    return pd.Categorical.from_codes(codes, labels, validate=False)
+
+
+def _check_size(ids: Sequence[str]) -> None:
+    if len(ids) > MAX_RULES:
+        raise ValueError(f"a policy section may have at most {MAX_RULES} rules")
 
 
 def _pack(masks: Sequence[np.ndarray]) -> np.ndarray:
-    if len(masks) > 31:
-        raise ValueError("a policy section may have at most 31 rules")
-    bits = np.zeros(len(masks[0]) if masks else 0, dtype=np.int64)
-    for k, mask in enumerate(masks):
-        bits |= mask.astype(np.int64) << k
+    """Mask k as bit k of one unsigned integer per row, in the narrowest dtype that fits
+    (every array made here is fresh memory, so a narrow one is a fast one)."""
+    if not masks:
+        return np.zeros(0, dtype=np.uint8)
+    dtype = np.min_scalar_type((1 << len(masks)) - 1)
+    bits = masks[0].astype(dtype)
+    for k, mask in enumerate(masks[1:], start=1):
+        bits |= np.left_shift(mask, k, dtype=dtype)
     return bits
+
+
+def _factorize(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes into the sorted distinct values, as `pd.factorize(bits, sort=True)`; by
+    counting when the values are small enough to count (at most 16 bits)."""
+    if bits.dtype.itemsize > 2:
+        return pd.factorize(bits, sort=True)
+    uniques = np.flatnonzero(np.bincount(bits, minlength=1))
+    lookup = np.zeros(int(uniques[-1]) + 1 if len(uniques) else 1, dtype=np.int64)
+    lookup[uniques] = np.arange(len(uniques))
+    codes = lookup.astype(np.min_scalar_type(-len(uniques) - 1))  # signed, narrowest
+    return np.take(codes, bits), uniques
 
 
 class ColumnReader:
@@ -255,6 +271,6 @@ class ColumnReader:
 
 def _bool_masks(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     array = series.array
-    data = np.asarray(array._data)
     known = ~np.asarray(array._mask)
-    return data & known, ~data & known
+    true = np.asarray(array._data) & known
+    return true, known ^ true
