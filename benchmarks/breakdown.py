@@ -67,7 +67,7 @@ def assess_stages(size: int, repeats: int) -> tuple[list[tuple[str, float]], flo
     return [
         ("read the factor columns into arrays", reading),
         ("factors + outcome on those arrays", factor_part - reading),
-        ("experimental + recording rules (strict, lenient)", whole - factor_part),
+        ("experimental + recording rules (both readings)", whole - factor_part),
         ("spell out 5 explanation columns, consistency", total - whole),
     ], total
 

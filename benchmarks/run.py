@@ -1,8 +1,9 @@
 """`make bench`: the toolkit's speed and memory on synthetic logs, against its targets.
 
 For 10,000, 100,000 and 1,000,000 incidents: load CSV, load Parquet, validate (the
-whole gate from Parquet), assess, and a 10-value parameter sweep (assess once per value
-of wide_age_gap_years 1..10, until the project has its own sweep command). Each is
+whole gate from Parquet), assess, and a 10-value parameter sweep of wide_age_gap_years
+1..10 with the project's own `ypsi_audit.impact.sweep` (which evaluates the rules that do
+not read the parameter once), beside the naive sweep of one assess run per value. Each is
 measured in a fresh process (benchmarks/worker.py): median wall time of repeated runs,
 incidents per second and peak memory. `assess` is compared with a row-by-row version
 (benchmarks/rowwise.py) and a hand-written NumPy kernel (benchmarks/kernel.py), both
@@ -52,7 +53,8 @@ OPERATIONS = (
     Operation("load_parquet", "load Parquet", ".parquet", 5),
     Operation("validate", "validate (gate, Parquet)", ".parquet", 3),
     Operation("assess", "assess", ".parquet", 5),
-    Operation("sweep", "sweep (10 assess runs)", ".parquet", 3),
+    Operation("sweep", "sweep (impact.sweep, 10 values)", ".parquet", 5),
+    Operation("sweep_naive", "sweep, naive (10 assess runs)", ".parquet", 3),
 )
 KERNEL = Operation("kernel", "NumPy kernel (b)", ".parquet", 5, memory=False)
 # The engine doing only the kernel's job, to tell the engine's overhead from extra work.
@@ -100,7 +102,7 @@ def measure(op: Operation, size: int) -> dict[str, Any]:
     args += ["--warmup", str(log_path(WARMUP_SIZE, op.suffix))]
     if op.memory:
         args.append("--memory")
-    print(f"  {op.label:<26} {size:>10,} ...", end="", flush=True)
+    print(f"  {op.label:<32} {size:>10,} ...", end="", flush=True)
     result = worker(args)
     median = statistics.median(result["times"])
     print(f" {median:.3f} s", flush=True)
@@ -138,7 +140,7 @@ def measure_rowwise(sizes: list[int]) -> list[dict[str, Any]]:
                         "extrapolated": note,
                     }
                 )
-                print(f"  {'row-by-row (a)':<26} {size:>10,} ~{estimate:.0f} s ({note})")
+                print(f"  {'row-by-row (a)':<32} {size:>10,} ~{estimate:.0f} s ({note})")
                 continue
         rows.append(measure(rowwise_operation(size), size))
     return rows
@@ -303,9 +305,7 @@ def operations_table(record: dict[str, Any]) -> None:
     runs, median = str(help_run["runs"]), seconds(help_run["median_s"])
     rows.append(["ypsi-audit --help", "-", runs, median, "-", "-"])
     print_table(["operation", "incidents", "runs", "median s", "incidents/s", "peak MiB"], rows)
-    print(
-        "(sweep: incidents/s counts each incident once for all 10 assess runs; est.: extrapolated)"
-    )
+    print("(sweeps: incidents/s counts each incident once for all 10 values; est.: extrapolated)")
 
 
 def comparisons_table(record: dict[str, Any]) -> None:

@@ -26,7 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-SWEEP_VALUES = range(1, 11)  # wide_age_gap_years 1..10
+SWEEP_PARAM = "wide_age_gap_years"
+SWEEP_VALUES = range(1, 11)
 STATUS = Path("/proc/self/status")
 CLEAR_REFS = Path("/proc/self/clear_refs")
 
@@ -122,7 +123,7 @@ def setup(op: str, path: str, warmup: str) -> Callable[[], Any]:
         run_gate(warmup)  # GX import and context: paid once per session, not per log
         return lambda: run_gate(path)
     frame = _load(path)
-    if op in ("assess", "sweep", "rowwise"):
+    if op in ("assess", "sweep", "sweep_naive", "rowwise"):
         return _assess_like(op, frame)
     if op == "kernel":
         return _kernel(frame)
@@ -138,13 +139,39 @@ def _assess_like(op: str, frame: Any) -> Callable[[], Any]:
     if op == "assess":
         return lambda: assess(frame)
     if op == "sweep":
-        return lambda: [assess(frame, params={"wide_age_gap_years": v}) for v in SWEEP_VALUES]
+        return _sweep(frame)
+    if op == "sweep_naive":
+        return lambda: [assess(frame, params={SWEEP_PARAM: v}) for v in SWEEP_VALUES]
     from benchmarks import rowwise
 
     wrong = rowwise.mismatches(frame, expected=assess(frame))
     if len(wrong):
         abort(f"the row-by-row version disagrees with assess on {len(wrong)} rows:\n{wrong.head()}")
     return lambda: rowwise.assess_rowwise(frame)
+
+
+def _sweep(frame: Any) -> Callable[[], Any]:
+    """The project's sweep (`ypsi_audit.impact.sweep`: rules that do not read the swept
+    parameter are evaluated once), checked first against one assess run per value."""
+    from ypsi_audit.engine import assess
+    from ypsi_audit.impact import sweep
+    from ypsi_audit.policy import DEFAULT_POLICY
+
+    def run() -> Any:
+        return sweep(frame, DEFAULT_POLICY, SWEEP_PARAM, list(SWEEP_VALUES))
+
+    table = run()
+    for row in table.itertuples():
+        assessed = assess(frame, params={SWEEP_PARAM: row.value})
+        outcome = assessed["guidance_outcome"].value_counts()
+        judged = assessed["consistency"].value_counts()
+        if (row.n_refer, row.n_insufficient, row.n_under_escalation) != (
+            outcome["refer_police"],
+            outcome["insufficient_information"],
+            judged["under_escalation"],
+        ):
+            abort(f"the sweep disagrees with assess at {SWEEP_PARAM}={row.value}")
+    return run
 
 
 def _kernel(frame: Any) -> Callable[[], Any]:
