@@ -91,7 +91,7 @@ def test_comparisons_on_small_cells_are_withheld(clean: pd.DataFrame) -> None:
     assert results.loc[small, "odds_ratio"].isna().all()
     published = fairness.published_odds(results)
     assert len(published) == int((~results["withheld"]).sum())
-    assert [c for c in published.columns if c.startswith("n_")] == ["n_compared"]
+    assert not [c for c in published.columns if c.startswith("n_")]
 
 
 def test_group_counts_publish_with_shares_withheld_where_counts_hide(

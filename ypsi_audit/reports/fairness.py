@@ -300,16 +300,16 @@ def odds_ratios(
 
 
 def published_odds(results: pd.DataFrame) -> pd.DataFrame:
-    """The comparisons that may be published, in plain words, with only the number of
-    incidents each rests on (the group's own counts are in the group tables, protected
-    there). Withheld ones are left out."""
+    """The comparisons that may be published, in plain words and without counts: the
+    counts are in the group tables, protected there (a count printed here, such as the
+    incidents a comparison rests on, could undo a cell hidden there). Withheld ones are
+    left out."""
     kept = results[~results["withheld"].astype(bool)]
     return pd.DataFrame(
         {
             "characteristic": kept["characteristic"].map(CHARACTERISTICS).to_numpy(),
             "group": kept["group"].to_numpy(),
             "measure": kept["measure"].map(lambda m: MEASURES[m].label).to_numpy(),
-            "n_compared": kept["n_used"].to_numpy(dtype=np.int64),
             "odds_ratio": kept["odds_ratio"].to_numpy(dtype=float),
             "interval_from": kept["ci_low"].to_numpy(dtype=float),
             "interval_to": kept["ci_high"].to_numpy(dtype=float),
