@@ -192,3 +192,60 @@ def test_no_withheld_cell_can_be_recovered_by_subtraction(cells: list[list[int]]
     # No row or column (totals included) has exactly one withheld cell.
     assert not (mask.sum(axis=1) == 1).any()
     assert not (mask.sum(axis=0) == 1).any()
+
+
+def test_two_small_cells_adding_up_to_two_are_not_left_to_be_pinned() -> None:
+    # Applied 7 = met 0 + not done 1 + not recorded 1 + unsettled 5: the two hidden "<5"
+    # cells add up to 2, so a reader would know both are 1. A third cell must go.
+    table = pd.DataFrame({"n_met": [0], "n_a": [1], "n_b": [1], "n_c": [5], "n_total": [7]})
+    result = disclosure.suppress(table, ["n_met", "n_a", "n_b", "n_c"], row_total="n_total")
+    assert result.mask.loc[0, ["n_a", "n_b", "n_c"]].all()
+
+
+def _ranges(shown: np.ndarray, small: np.ndarray, threshold: int = 5) -> list[tuple[float, float]]:
+    """What a reader can prove about each hidden cell from each line alone (rows, then
+    columns; last row and column are totals), as the tightest interval over lines."""
+    bounds = {}
+    n_rows, n_cols = shown.shape
+    lines = [[(r, c) for c in range(n_cols)] for r in range(n_rows)]
+    lines += [[(r, c) for r in range(n_rows)] for c in range(n_cols)]
+    for line in lines:
+        *parts, total = line
+        if np.isnan(shown[total]):
+            continue
+        hidden = [p for p in parts if np.isnan(shown[p])]
+        rest = shown[total] - sum(shown[p] for p in parts if not np.isnan(shown[p]))
+        low = {p: 1 if small[p] else threshold for p in hidden}
+        high = {p: threshold - 1 if small[p] else np.inf for p in hidden}
+        for p in hidden:
+            lo = max(low[p], rest - sum(high[q] for q in hidden if q != p))
+            hi = min(high[p], rest - sum(low[q] for q in hidden if q != p))
+            old = bounds.get(p, (-np.inf, np.inf))
+            bounds[p] = (max(old[0], lo), min(old[1], hi))
+    return list(bounds.values())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=4).flatmap(
+        lambda rows: st.integers(min_value=2, max_value=4).flatmap(
+            lambda cols: st.lists(
+                st.lists(st.integers(min_value=0, max_value=9), min_size=cols, max_size=cols),
+                min_size=rows,
+                max_size=rows,
+            )
+        )
+    )
+)
+def test_no_withheld_cell_is_pinned_by_what_a_reader_knows(cells: list[list[int]]) -> None:
+    columns = [f"c{j}" for j in range(len(cells[0]))]
+    table = pd.DataFrame(cells, columns=columns)
+    table["total"] = table[columns].sum(axis=1)
+    result = disclosure.suppress(table, columns, row_total="total", col_totals=True)
+    shown = result.table[[*columns, "total"]].to_numpy(dtype=float, na_value=np.nan)
+    primary = np.zeros(shown.shape, dtype=bool)
+    names = [*columns, "total"]
+    for r, column in result.mask.attrs[disclosure.PRIMARY_ATTR]:
+        primary[r, names.index(column)] = True
+    for low, high in _ranges(shown, primary):
+        assert low < high

@@ -111,19 +111,26 @@ def _secondary(
     values: np.ndarray,
     hidden: np.ndarray,
     equations: list[tuple[list[tuple[int, int]], tuple[int, int] | None]],
+    primary: np.ndarray | None = None,
+    threshold: int = 0,
 ) -> None:
-    """Withhold extra cells until no published equation has exactly one hidden cell.
+    """Withhold extra cells until no published equation gives a hidden cell away.
 
     Each equation is a list of cells that add up (a row, a column) and the cell among them
-    holding the published total, if any. When exactly one cell is hidden, the smallest other
-    non-zero, unhidden cell is withheld too (a total only if nothing else is left).
-    ``hidden`` is updated in place; suppression only grows, so this always stops.
+    holding the published total, if any. A hidden cell is given away when it is the only
+    one hidden in its line (subtraction), or when what a reader knows pins it: a cell
+    shown as "<5" is from 1 to threshold − 1, any other hidden cell is at least the
+    threshold, and the lines' sums tighten those bounds (two "<5" cells adding up to 2 are
+    both 1). Either way the smallest other non-zero, unhidden cell of that line is
+    withheld too (a total only if nothing else is left). ``hidden`` is updated in place;
+    suppression only grows, so this always stops.
     """
     changed = True
     while changed:
         changed = False
+        pinned = _pinned_cells(values, hidden, equations, primary, threshold)
         for cells, total_cell in equations:
-            if sum(hidden[c] for c in cells) != 1:
+            if sum(hidden[c] for c in cells) != 1 and not any(c in pinned for c in cells):
                 continue
             candidates = [
                 c for c in cells if not hidden[c] and not np.isnan(values[c]) and values[c] > 0
@@ -135,6 +142,53 @@ def _secondary(
             choice = min(pool, key=lambda c: values[c])  # first of equal smallest
             hidden[choice] = True
             changed = True
+            break  # the bounds change with every cell hidden: work them out again
+
+
+def _pinned_cells(
+    values: np.ndarray,
+    hidden: np.ndarray,
+    equations: list[tuple[list[tuple[int, int]], tuple[int, int] | None]],
+    primary: np.ndarray | None,
+    threshold: int,
+) -> set[tuple[int, int]]:
+    """Hidden cells whose value a reader can prove from the shown cells, the "<5" marks
+    and the published totals (interval bounds tightened line by line until stable)."""
+    if primary is None or not threshold:
+        return set()
+    low: dict[tuple[int, int], float] = {}
+    high: dict[tuple[int, int], float] = {}
+    for cell in zip(*np.nonzero(hidden), strict=True):
+        small = bool(primary[cell])
+        low[cell], high[cell] = (1.0, threshold - 1.0) if small else (float(threshold), np.inf)
+
+    def bounds(cell: tuple[int, int]) -> tuple[float, float]:
+        return (low[cell], high[cell]) if hidden[cell] else (values[cell], values[cell])
+
+    lines = [(cells, total) for cells, total in equations if total is not None]
+    for _ in range(4 * len(lines) + 1):
+        moved = False
+        for cells, total in lines:
+            parts = [c for c in cells if c != total]
+            if not any(hidden[c] for c in cells):
+                continue
+            total_low, total_high = bounds(total)
+            for cell in [c for c in cells if hidden[c]]:
+                lo, hi = bounds(cell)
+                others = [bounds(c) for c in parts if c != cell]
+                others_low = sum(b[0] for b in others)
+                others_high = sum(b[1] for b in others)
+                if cell == total:
+                    new_lo, new_hi = max(lo, others_low), min(hi, others_high)
+                else:
+                    new_lo = max(lo, total_low - others_high)
+                    new_hi = min(hi, total_high - others_low)
+                if (new_lo, new_hi) != (lo, hi):
+                    low[cell], high[cell] = new_lo, new_hi
+                    moved = True
+        if not moved:
+            break
+    return {cell for cell in low if low[cell] >= high[cell]}
 
 
 def suppress(
@@ -194,7 +248,7 @@ def suppress(
         ]
         if col_totals:
             equations += [([(r, j) for r in range(n_rows)], (n_rows - 1, j)) for j in range(n_cols)]
-        _secondary(values, hidden, equations)
+        _secondary(values, hidden, equations, primary, threshold)
 
     mask = pd.DataFrame(hidden, index=out.index, columns=protected)
     # Which withheld cells were small themselves (rendered "<5" on the page), as
