@@ -46,7 +46,7 @@ bench-report: $(STAMP)
 ## Regenerate the shipped sample log (same seed, same file).
 sample: $(STAMP)
 	$(BIN)/ypsi-audit synth --settings 12 --years 3 --seed 2024 \
-		--bias child_sen=true:0.15 --poor-recording S05,S08:0.6 --out $(SAMPLE)
+		--bias child_sen=true:0.2 --poor-recording S05,S08:0.6 --out $(SAMPLE)
 
 clean:
 	rm -rf $(VENV) reports/sample

@@ -31,11 +31,14 @@ def test_every_requirement_is_a_partition_of_the_incidents_it_applies_to(
     states = recording.requirement_states(assessed, POLICY)
     table = recording.requirements(states)
     parts = table[list(recording.PARTS)].sum(axis=1)
-    assert (parts == table["n_applied"]).all()
+    assert (parts == table["n_incidents"]).all()
+    known = table["n_met"] + table["n_not_done"] + table["n_not_recorded"]
+    short = table["n_not_done"] + table["n_not_recorded"]
+    assert np.allclose(table["share_fell_short"], short / known)  # unsettled left out
     assert list(table["requirement"]) == [r.title for r in load_policy(POLICY).recording]
     # decision and rationale apply to every incident
-    assert table["n_applied"].iloc[0] == len(assessed)
-    assert table["n_applied"].iloc[1] == len(assessed)
+    assert table["n_incidents"].iloc[0] == len(assessed)
+    assert table["n_incidents"].iloc[1] == len(assessed)
 
 
 def test_states_agree_with_the_engines_gap_columns(assessed: pd.DataFrame) -> None:
@@ -91,30 +94,31 @@ def test_a_user_policy_without_applies_counts_every_incident(tmp_path: Path) -> 
     assert all(rule.applies is None for rule in load_policy(str(path)).recording)
     frame = assess(frame_of([{"image_viewed": False}, {"image_viewed": True}]), str(path))
     table = recording.requirements(recording.requirement_states(frame, str(path)))
-    assert (table["n_applied"] == 2).all()
+    assert (table["n_incidents"] == 2).all()
 
 
-def _flagged(seed: int, plan: RecordingPlan | None) -> tuple[set[str], set[str]]:
+def _funnel(seed: int, plan: RecordingPlan | None) -> pd.DataFrame:
     frame = assess(generate(12, 3, seed=seed, poor_recording=plan, today=TODAY))
     states = recording.requirement_states(frame, POLICY)
-    table = recording.setting_funnel(frame, states, threshold=5)
-    high = set(table.loc[table["outside_998"] == "high", "unit"])
-    return high, set(table["unit"])
+    return recording.setting_funnel(frame, states, threshold=5)
+
+
+def _high(table: pd.DataFrame) -> set[str]:
+    return set(table.loc[table["outside_998"] == "high", "unit"])
 
 
 @pytest.mark.parametrize("seed", [1, 2, 2024])
 def test_planted_poor_recording_is_found_and_absent_is_not_invented(seed: int) -> None:
     # The generator's own careless settings (drawn first from the seed) may be flagged:
     # they really do record worse. Nothing else may be.
-    careless = set(
-        np.asarray(_make_trust(np.random.default_rng(seed), 12, None).ids)[
-            _make_trust(np.random.default_rng(seed), 12, None).poor
-        ]
-    )
-    clean, units = _flagged(seed, None)
-    assert clean <= careless
-    targets = tuple(sorted(units - careless - clean)[:2])
-    planted, _ = _flagged(seed, RecordingPlan(targets, 0.7))
+    trust = _make_trust(np.random.default_rng(seed), 12, None)
+    careless = set(np.asarray(trust.ids)[trust.poor])
+    clean = _funnel(seed, None)
+    assert _high(clean) <= careless
+    # Plant in the two largest careful settings (a small one cannot show a difference).
+    careful = clean[~clean["unit"].isin(careless | _high(clean))]
+    targets = tuple(careful.sort_values("n", ascending=False)["unit"].head(2))
+    planted = _high(_funnel(seed, RecordingPlan(targets, 0.7)))
     assert set(targets) <= planted
     assert planted - set(targets) <= careless
 
@@ -125,26 +129,19 @@ def test_summary_names_the_planted_settings_and_not_a_careful_trust(tmp_path: Pa
     states = recording.requirement_states(frame, POLICY)
     per_requirement = report.protect(
         recording.requirements(states),
-        row_total="n_applied",
-        rates={"share_fell_short": ("n_not_done", "n_not_recorded", "n_applied")},
+        row_total="n_incidents",
+        rates={"share_fell_short": recording.SHARE_RESTS_ON},
     )
-    per_setting = report.protect(
-        recording.by_setting_and_requirement(frame, states),
-        row_total="n_applied",
-        rates={"share_fell_short": ("n_not_done", "n_not_recorded", "n_applied")},
-    )
+    per_setting = recording.setting_shares(frame, states, 5)
     funnel = recording.setting_funnel(frame, states, 5)
-    text = recording.summary(
-        report, per_requirement, funnel, per_setting, recording.devices_returned(frame)
-    )
+    devices = recording.devices_returned(frame)
+    text = recording.summary(report, per_requirement, funnel, per_setting, devices)
     assert "S05" in text and "S08" in text
-    assert "outside the 99.8% limits" in text
+    assert "above the 99.8% limits" in text
 
     calm = funnel.assign(outside_998="", outside_95="")
-    text = recording.summary(
-        report, per_requirement, calm, per_setting, recording.devices_returned(frame)
-    )
-    assert "No setting falls short" in text
+    text = recording.summary(report, per_requirement, calm, per_setting, devices)
+    assert "No setting leaves recording gaps" in text
 
 
 def test_by_term_counts_add_up(assessed: pd.DataFrame) -> None:
@@ -170,9 +167,9 @@ def test_timeliness_medians_percentiles_and_undecided() -> None:
     )
     table = recording.timeliness(frame, "setting")
     row = table.iloc[0]
-    assert (row["n_incidents"], row["n_decided"], row["n_undecided"]) == (6, 5, 1)
+    assert (row["n_incidents"], row["n_decided"], row["n_no_decision_date"]) == (6, 5, 1)
     assert row["median_days"] == 3
-    assert row["p90_days"] == pytest.approx(np.quantile([1, 2, 3, 4, 10], 0.9))
+    assert row["p90_days"] == 10  # a day some decision took, never one in between
     by_term = recording.timeliness(frame, "term")
     assert by_term["period"].tolist() == ["2024-25 autumn"]
     few = recording.timeliness(frame, "setting", threshold=6).iloc[0]
@@ -211,20 +208,22 @@ def test_devices_returned_split_by_risk() -> None:
     assert reasons["n_phones"].sum() == two["n_not_low_risk"]
 
 
-def test_published_tables_hide_small_counts_and_the_shares_resting_on_them(
-    assessed: pd.DataFrame, tmp_path: Path
+def test_setting_shares_are_withheld_where_their_counts_could_be_worked_out(
+    assessed: pd.DataFrame,
 ) -> None:
-    report = report_on(assessed, tmp_path)
-    table = recording.by_setting_and_requirement(
-        assessed, recording.requirement_states(assessed, POLICY)
-    )
-    shown = report.protect(
-        table,
-        row_total="n_applied",
-        rates={"share_fell_short": ("n_not_done", "n_not_recorded", "n_applied")},
-    )
-    small = table[["n_not_done", "n_not_recorded"]].apply(lambda c: c.between(1, 4)).any(axis=1)
-    assert small.any()
-    assert shown.loc[small.to_numpy(), "share_fell_short"].isna().all()
-    counts = shown[["n_met", "n_not_done", "n_not_recorded", "n_unsettled"]]
-    assert not counts.isin([1, 2, 3, 4]).any().any()
+    states = recording.requirement_states(assessed, POLICY)
+    shares = recording.setting_shares(assessed, states, threshold=5)
+    assert list(shares.columns) == ["setting", "requirement", "share_fell_short"]  # no counts
+    settings = assessed["setting_id"].astype(str).to_numpy()
+    short_mask = (states.codes == recording.NOT_DONE) | (states.codes == recording.NOT_RECORDED)
+    for k, title in enumerate(states.titles):
+        rows = shares[shares["requirement"] == title].set_index("setting")
+        short = pd.Series(short_mask[:, k]).groupby(settings).sum()
+        met = pd.Series(states.codes[:, k] == recording.MET).groupby(settings).sum()
+        small = short.between(1, 4) | met.between(1, 4)
+        assert rows.loc[small[small].index, "share_fell_short"].isna().all()
+        # no requirement has exactly one withheld setting: the trust total would give it away
+        hidden = rows["share_fell_short"].isna() & ((short + met) > 0).reindex(rows.index)
+        assert hidden.sum() != 1
+    open_shares = recording.setting_shares(assessed, states, threshold=0)
+    assert open_shares["share_fell_short"].notna().sum() > shares["share_fell_short"].notna().sum()

@@ -184,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument(
         "--bias",
         metavar="COLUMN=GROUP:STRENGTH",
-        help="plant a decision bias against a group, e.g. child_sen=true:0.15",
+        help="plant a decision bias against a group, e.g. child_sen=true:0.2",
     )
     synth.add_argument(
         "--poor-recording",
@@ -355,7 +355,7 @@ def _synth(args: argparse.Namespace) -> int:
         raise YpsiError("--settings, --years and --rows must be at least 1.")
     bias = recording = None
     if args.bias:
-        target, strength = _plant(args.bias, "--bias", "child_sen=true:0.15")
+        target, strength = _plant(args.bias, "--bias", "child_sen=true:0.2")
         column, _, group = target.partition("=")
         bias = BiasPlan(column.strip(), group.strip(), strength)
     if args.poor_recording:

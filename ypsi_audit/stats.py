@@ -429,6 +429,7 @@ def _mh_unusable(reason: str, **extra: Any) -> dict[str, Any]:
         "ci_high": math.nan,
         "p_value": math.nan,
         "homogeneity_p": math.nan,
+        "min_cell": 0,
         "strata_used": 0,
         "strata_dropped": 0,
         "n": 0,
@@ -508,7 +509,11 @@ def mantel_haenszel(
         "other_n": int((used["_c"] + used["_d"]).sum()),
         "other_outcome": int(used["_c"].sum()),
     }
+    used_cells = used[["_a", "_b", "_c", "_d"]].to_numpy()
     base = {
+        # the smallest non-zero cell of any stratum used: an estimate resting on a cell
+        # of one or two children could point at them
+        "min_cell": int(used_cells[used_cells > 0].min()) if (used_cells > 0).any() else 0,
         "strata_used": int(usable_stratum.sum()),
         "strata_dropped": int((~usable_stratum).sum()),
         "n": n_used,

@@ -100,7 +100,7 @@ class RecordingPlan:
     strength: float
 
 
-SAMPLE_BIAS = BiasPlan("child_sen", "true", 0.15)
+SAMPLE_BIAS = BiasPlan("child_sen", "true", 0.2)
 SAMPLE_RECORDING = RecordingPlan(("S05", "S08"), 0.6)
 
 # Fields a RecordingPlan degrades: the steps the quick guide asks staff to record or do.

@@ -71,8 +71,8 @@ class Report:
         it with hidden counts and withheld rates as blanks, ready for a chart.
 
         Count columns are those named `n_...`. A rate in `rates` (rate -> the counts it
-        rests on, denominator last) is withheld when any of them is hidden or the
-        denominator is small.
+        rests on) is withheld when any of them is hidden or together they are fewer than
+        the threshold.
         """
         from IPython.display import HTML, display
 
@@ -89,9 +89,11 @@ class Report:
         note = ""
         if withheld:
             note = (
-                f'<p class="ypsi-note">{withheld} small number(s) are hidden as '
-                f"&lt;{self.threshold} so that no child can be identified; rates that "
-                "rest on them are left blank.</p>"
+                f'<p class="ypsi-note">{withheld} number(s) are hidden so that no child can '
+                f"be identified: &lt;{self.threshold} marks a number from 1 to "
+                f"{self.threshold - 1}; c marks a larger one hidden so that a small one "
+                "cannot be worked out from the totals. Shares and rates that rest on a "
+                "hidden number are left blank.</p>"
             )
         body = (
             page.to_html(index=False, classes="ypsi-table", border=0, na_rep="", escape=True)
@@ -132,10 +134,9 @@ class Report:
             hidden_table, mask, withheld = table, table[protected].isna() & False, 0
         shown = hidden_table.copy()
         for rate, resting_on in (rates or {}).items():
-            denominator = resting_on[-1]
             small = mask[list(resting_on)].any(axis=1)
-            if self.threshold:
-                small |= hidden_table[denominator].fillna(0) < self.threshold
+            if self.threshold:  # resting on too few: their sum is below the threshold
+                small |= hidden_table[list(resting_on)].fillna(0).sum(axis=1) < self.threshold
             shown[rate] = shown[rate].mask(small.to_numpy())
         return shown, mask, int(withheld)
 
@@ -183,6 +184,12 @@ HEADERS = {
     "n_decision_handled": "Decision: handled",
     "interval_from": "95% interval from",
     "interval_to": "95% interval to",
+    "median_days": "Median days",
+    "p90_days": "Days by which 9 in 10 were decided",
+    "n_no_decision_date": "No decision date",
+    "rate_gap": "Share with a gap",
+    "n_with_gap": "With a recording gap",
+    "n_without_gap": "Without a gap",
 }
 
 

@@ -40,6 +40,7 @@ from .. import contract
 from ..stats import mantel_haenszel
 
 NOT_RECORDED = "not recorded"
+TOTAL = "Total"  # the label of a published table's column-total row
 CHARACTERISTICS: dict[str, str] = {
     "child_sex": "Sex",
     "child_sen": "Special educational needs",
@@ -122,49 +123,60 @@ def _decided(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return guidance, decision
 
 
-# The published counts of one characteristic: each group's incidents with a recorded
-# decision, split by what the guidance said and what was decided (a partition of the
-# row total, so disclosure control can protect it row by row and column by column).
-SPLIT = {
-    "n_refer_referred": ("refer_police", "referred_police"),
-    "n_refer_kept": ("refer_police", "handled_in_setting"),
-    "n_handle_referred": ("handle_in_setting", "referred_police"),
-    "n_handle_kept": ("handle_in_setting", "handled_in_setting"),
-    "n_undecidable": ("insufficient_information", ""),
-}
-SHARES = {
-    "share_kept_when_guidance_refer": ("n_refer_kept", "n_refer_referred"),
-    "share_referred_when_guidance_handle": ("n_handle_referred", "n_handle_kept"),
+# The published counts: for each guidance answer, each group's incidents with a recorded
+# decision split by that decision (a partition with its row total, column totals below),
+# one table per characteristic and answer. Two narrow tables hide far fewer cells to
+# protect a small group than one wide one would.
+TABLES: dict[str, dict[str, str]] = {
+    "under_escalation": {
+        "guidance": "refer_police",
+        "total": "n_guidance_says_refer",
+        "other": "n_referred",
+        "event": "n_kept_in_setting",
+        "share": "share_kept_in_setting",
+    },
+    "over_escalation": {
+        "guidance": "handle_in_setting",
+        "total": "n_guidance_says_handle",
+        "other": "n_handled_in_setting",
+        "event": "n_referred",
+        "share": "share_referred",
+    },
 }
 
 
-def group_counts(frame: pd.DataFrame, column: str) -> pd.DataFrame:
-    """For one characteristic, every group (zeros where it has none) with its decided
-    incidents split by guidance and decision, and the under- and over-escalation shares:
-    the plain numbers behind the odds ratios."""
+def group_counts(frame: pd.DataFrame, column: str, table: str) -> pd.DataFrame:
+    """For one characteristic and guidance answer (`table`: under_escalation or
+    over_escalation), every group (zeros where it has none) with its decided incidents
+    split by the decision, and the share decided against the guidance: the plain numbers
+    behind the odds ratios."""
+    spec = TABLES[table]
     counted = cells(frame, column)
-    wide = {}
-    for name, (guidance, decision) in SPLIT.items():
-        part = counted["guidance"] == guidance
-        if decision:
-            part &= counted["decision"] == decision
-        wide[name] = counted[part.to_numpy()].groupby("group")["n"].sum()
-    table = pd.DataFrame(wide).reindex(group_order(column)).fillna(0).astype(np.int64)
-    table = table.rename_axis("group").reset_index()
-    table.insert(1, "n_decided", table[list(SPLIT)].sum(axis=1))
-    for share, (event, other) in SHARES.items():
-        total = table[event] + table[other]
-        table[share] = (table[event] / total.where(total > 0)).astype(float)
-    return table
+    chosen = counted[(counted["guidance"] == spec["guidance"]).to_numpy()]
+    event = "handled_in_setting" if table == "under_escalation" else "referred_police"
+    is_event = (chosen["decision"] == event).to_numpy()
+    out = pd.DataFrame(
+        {
+            spec["other"]: chosen[~is_event].groupby("group")["n"].sum(),
+            spec["event"]: chosen[is_event].groupby("group")["n"].sum(),
+        }
+    )
+    out = out.reindex(group_order(column)).fillna(0).astype(np.int64)
+    out = out.rename_axis("group").reset_index()
+    out.insert(1, spec["total"], out[spec["other"]] + out[spec["event"]])
+    total = out[spec["total"]]
+    out[spec["share"]] = (out[spec["event"]] / total.where(total > 0)).astype(float)
+    return out
 
 
-def publish_args() -> dict[str, Any]:
-    """How `group_counts` is published: a partition with its row total and column totals,
-    each share withheld whenever a count it rests on is hidden."""
+def publish_args(table: str) -> dict[str, Any]:
+    """How a `group_counts` table is published: a partition with its row total and
+    column totals, its share withheld whenever a count it rests on is hidden."""
+    spec = TABLES[table]
     return {
-        "row_total": "n_decided",
+        "row_total": spec["total"],
         "col_totals": True,
-        "rates": {share: (other, event) for share, (event, other) in SHARES.items()},
+        "rates": {spec["share"]: (spec["other"], spec["event"])},
     }
 
 
@@ -207,11 +219,17 @@ def cells(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def compare(
-    counted: pd.DataFrame, column: str, group: str, measure: str, min_kept: float = MIN_KEPT
+    counted: pd.DataFrame,
+    column: str,
+    group: str,
+    measure: str,
+    threshold: int = 5,
+    min_kept: float = MIN_KEPT,
 ) -> dict[str, Any]:
     """One group against all other children on one measure, holding the guidance outcome
-    fixed, and the setting too where that keeps at least `min_kept` of the incidents the
-    guidance outcome alone would compare (Mantel–Haenszel). `counted` is `cells(...)`."""
+    fixed, and the setting too where the numbers allow: comparing within settings keeps
+    at least `min_kept` of the incidents and no cell of a setting it uses is from 1 to
+    threshold − 1 (Mantel–Haenszel). `counted` is `cells(...)`."""
     spec = MEASURES[measure]
     chosen = counted[counted["guidance"].isin(spec.guidance).to_numpy()]
     data = pd.DataFrame(
@@ -226,7 +244,10 @@ def compare(
     outcome_only = mantel_haenszel(data, "in_group", "outcome", ["guidance"], "n")
     within = mantel_haenszel(data, "in_group", "outcome", ["guidance", "setting"], "n")
     use_setting = bool(
-        within["usable"] and outcome_only["usable"] and within["n"] >= min_kept * outcome_only["n"]
+        within["usable"]
+        and outcome_only["usable"]
+        and within["n"] >= min_kept * outcome_only["n"]
+        and not (threshold and 0 < within["min_cell"] < threshold)
     )
     result = within if use_setting else outcome_only
     grp = data["in_group"].to_numpy()
@@ -236,7 +257,7 @@ def compare(
         "characteristic": column,
         "group": group,
         "measure": measure,
-        "held_fixed": "guidance outcome and setting" if use_setting else "guidance outcome only",
+        "held_fixed": "guidance outcome and the setting" if use_setting else "guidance outcome",
         "n_group": int(weight[grp].sum()),
         "n_group_events": int(weight[grp & events].sum()),
         "n_rest": int(weight[~grp].sum()),
@@ -252,6 +273,7 @@ def compare(
         "homogeneity_p": result["homogeneity_p"],
         "strata_used": result["strata_used"],
         "n_used": result["n"],
+        "min_cell": result["min_cell"],
     }
     finite = all(np.isfinite(row[k]) and row[k] > 0 for k in ("odds_ratio", "ci_low", "ci_high"))
     if row["usable"] and not finite:
@@ -267,6 +289,28 @@ WITHHELD_KEYS = ("odds_ratio", "ci_low", "ci_high", "strict_low", "strict_high",
                  "homogeneity_p")  # fmt: skip
 
 
+# The group tables each measure rests on.
+RESTS_ON: dict[str, tuple[str, ...]] = {
+    "referral": ("under_escalation", "over_escalation"),
+    "under_escalation": ("under_escalation",),
+    "over_escalation": ("over_escalation",),
+}
+
+
+def protected_counts(frame: pd.DataFrame, column: str, table: str, threshold: int) -> pd.DataFrame:
+    """`group_counts` as the page publishes it: hidden counts blank, with its Total row."""
+    from ..disclosure import suppress
+
+    counts = group_counts(frame, column, table)
+    if not threshold:
+        return counts
+    spec = TABLES[table]
+    return suppress(
+        counts, [spec["other"], spec["event"]], threshold, row_total=spec["total"],
+        col_totals=True,
+    ).table  # fmt: skip
+
+
 def odds_ratios(
     frame: pd.DataFrame,
     threshold: int = 5,
@@ -275,23 +319,33 @@ def odds_ratios(
     """Every group against the rest on every measure, and whether it may be published.
 
     A comparison is withheld (`withheld` True, figures blank, finding "withheld") when
-    any of its four cells (the group and the rest, with and without the outcome) is from
-    1 to threshold − 1: an odds ratio resting on a handful of children could point at
-    them. Its counts are not published with it; they are in the group tables, protected
-    there by the usual rules.
+    a count of the group tables it rests on is hidden there (the group's own, or the
+    Total row's): an odds ratio and its interval, with the published totals, can give
+    those counts back. It is also withheld when any cell of a stratum it uses (the group
+    and the rest, with and without the outcome, in one guidance outcome or setting) is
+    from 1 to threshold − 1: an estimate resting on one or two children could point at
+    them.
     """
     rows = []
     for column in characteristics or CHARACTERISTICS:
         counted = cells(frame, column)
+        shown = {
+            table: protected_counts(frame, column, table, threshold).set_index("group")
+            for table in TABLES
+        }
         present = set(counted["group"])
         for group in group_order(column):
             if group not in present:
                 continue
             for measure in MEASURES:
-                row = compare(counted, column, group, measure)
-                four = [row["n_group_events"], row["n_group"] - row["n_group_events"]]
-                four += [row["n_rest_events"], row["n_rest"] - row["n_rest_events"]]
-                row["withheld"] = bool(threshold) and any(0 < c < threshold for c in four)
+                row = compare(counted, column, group, measure, threshold)
+                hidden = any(
+                    bool(shown[t].loc[[group, TOTAL], [TABLES[t]["other"], TABLES[t]["event"]]]
+                         .isna().to_numpy().any())
+                    for t in RESTS_ON[measure]
+                )  # fmt: skip
+                small = bool(threshold) and 0 < row["min_cell"] < threshold
+                row["withheld"] = bool(threshold) and (hidden or small)
                 if row["withheld"]:
                     row.update(dict.fromkeys(WITHHELD_KEYS, math.nan))
                     row["finding"] = "withheld"
@@ -310,9 +364,10 @@ def published_odds(results: pd.DataFrame) -> pd.DataFrame:
             "characteristic": kept["characteristic"].map(CHARACTERISTICS).to_numpy(),
             "group": kept["group"].to_numpy(),
             "measure": kept["measure"].map(lambda m: MEASURES[m].label).to_numpy(),
-            "odds_ratio": kept["odds_ratio"].to_numpy(dtype=float),
-            "interval_from": kept["ci_low"].to_numpy(dtype=float),
-            "interval_to": kept["ci_high"].to_numpy(dtype=float),
+            # two decimals, as on the page: more digits only help to work counts back
+            "odds_ratio": kept["odds_ratio"].to_numpy(dtype=float).round(2),
+            "interval_from": kept["ci_low"].to_numpy(dtype=float).round(2),
+            "interval_to": kept["ci_high"].to_numpy(dtype=float).round(2),
             "held_fixed": kept["held_fixed"].to_numpy(),
             "finding": kept["finding"].map(FINDINGS).to_numpy(),
         }
@@ -351,40 +406,53 @@ def _group_words(row: Any) -> str:
     return f"children of the {group} ethnic group"
 
 
+def _others(row: Any) -> str:
+    """Who a group is compared with, in words: for a yes/no characteristic, the other
+    answer and the blanks."""
+    if row["group"] not in ("yes", "no"):
+        return "all other children"
+    opposite = {**row, "group": "no" if row["group"] == "yes" else "yes"}
+    return f"{_group_words(opposite)}, or whose record does not say"
+
+
 def finding_sentence(row: Any) -> str:
     """One comparison in plain words: which way, how much, how sure."""
     spec = MEASURES[row["measure"]]
     direction = "more" if row["odds_ratio"] > 1 else "less"
     return (
-        f"{_group_words(row).capitalize()}: {spec.label} {direction} likely than for other "
-        f"children in the same circumstances (odds ratio {row['odds_ratio']:.2f}, 95% "
-        f"interval {row['ci_low']:.2f} to {row['ci_high']:.2f}; holding the "
+        f"{_group_words(row).capitalize()}: {spec.label} {direction} likely than for "
+        f"{_others(row)}, in the same circumstances (odds ratio {row['odds_ratio']:.2f}, "
+        f"95% interval {row['ci_low']:.2f} to {row['ci_high']:.2f}; holding the "
         f"{row['held_fixed']} fixed)"
     )
 
 
-def _without_mirrors(flags: pd.DataFrame) -> pd.DataFrame:
+def _without_mirrors(found: pd.DataFrame) -> pd.DataFrame:
     """For a yes/no characteristic, "no" against the rest mirrors "yes" against the rest;
-    say it once, for "yes", when both are flagged on the same measure."""
-    keys = list(zip(flags["characteristic"], flags["group"], flags["measure"], strict=True))
+    say it once, for "yes", when both are found on the same measure."""
+    keys = list(zip(found["characteristic"], found["group"], found["measure"], strict=True))
     mirror = [group == "no" and (column, "yes", m) in keys for column, group, m in keys]
-    return flags[~np.array(mirror, dtype=bool)] if keys else flags
+    return found[~np.array(mirror, dtype=bool)] if keys else found
 
 
 def summary(report: Any, results: pd.DataFrame) -> str:
     """The page's opening paragraph, from the comparisons."""
     from .narrative import scope
 
-    usable = results[results["usable"].astype(bool) & ~results["withheld"].astype(bool)]
+    withheld = results["withheld"].astype(bool)
+    published = results[~withheld & results["usable"].astype(bool)]
+    cannot = results[~withheld & ~results["usable"].astype(bool)]
     flags = _without_mirrors(flagged(results))
-    watch = flagged(results, "watch")
-    withheld = int(results["withheld"].astype(bool).sum())
+    watch = _without_mirrors(flagged(results, "watch"))
     lines = [
         "**Summary.** " + scope(report),
-        f"It compares {len(results)} groups-and-measures: each group of children (by sex, "
-        "special educational needs, ethnic group, looked-after status and disadvantage, "
-        "with 'not recorded' as a group of its own) against all other children whose "
-        "incidents the guidance judged the same way.",
+        f"Each group of children (by sex, special educational needs, ethnic group, "
+        "looked-after status and disadvantage, with 'not recorded' as a group of its own) "
+        "was compared with the other children whose incidents the guidance judged the same "
+        f"way, on three measures: {len(results)} comparisons in all. {len(published)} could "
+        f"be estimated and shown; {int(withheld.sum())} are withheld because they rest on "
+        "numbers too small to publish, or would let one be worked out; "
+        f"{len(cannot)} cannot be estimated because an outcome never occurs in the group.",
     ]
     if len(flags):
         lines.append(
@@ -394,21 +462,38 @@ def summary(report: Any, results: pd.DataFrame) -> str:
         )
     else:
         lines.append(
-            "No group's decisions differ from other children's by more than chance could "
-            "explain, once the guidance outcome is held fixed."
+            "Among the comparisons shown, no group's decisions differ from other children's "
+            "by more than chance could explain, once the guidance outcome is held fixed. "
+            "That is not proof of fair treatment, above all for the groups that could not "
+            "be compared (listed below)."
         )
     if len(watch):
         lines.append(
-            f"{len(watch)} further comparison(s) differ at the usual 95% level only; with "
-            f"{len(usable)} comparisons made, a few of those are expected by chance alone, "
-            "so they are worth watching rather than acting on."
-        )
-    if withheld:
-        lines.append(
-            f"{withheld} comparison(s) are withheld because they rest on numbers too small "
-            "to publish."
+            f"{len(watch)} further difference(s) pass the usual 95% level only; with "
+            f"{len(published)} comparisons shown, one or two of those are expected by chance "
+            "alone, so they are worth watching rather than acting on."
         )
     return " ".join(lines)
+
+
+def not_compared(results: pd.DataFrame) -> str:
+    """Which groups and measures the page cannot speak to, grouped by characteristic."""
+    missing = results[results["withheld"].astype(bool) | ~results["usable"].astype(bool)]
+    if not len(missing):
+        return "Every group could be compared on every measure."
+    parts = []
+    for column, rows in missing.groupby("characteristic", sort=False):
+        by_group = rows.groupby("group", sort=False)["measure"].apply(list)
+        described = [
+            f"{group} ({', '.join(MEASURES[m].label for m in measures)})"
+            for group, measures in by_group.items()
+        ]
+        parts.append(f"{CHARACTERISTICS[column].lower()}: " + "; ".join(described))
+    return (
+        "**Not compared here**, because the numbers are too small to publish or to "
+        "estimate from: " + ". ".join(parts) + ". A larger period or the whole trust "
+        "over several years may allow these comparisons."
+    )
 
 
 # --------------------------------------------------------------------------- chart
@@ -463,8 +548,7 @@ __all__ = [
     "FINDINGS",
     "MEASURES",
     "NOT_RECORDED",
-    "SHARES",
-    "SPLIT",
+    "TABLES",
     "cells",
     "compare",
     "finding_sentence",
@@ -472,6 +556,7 @@ __all__ = [
     "forest_chart",
     "group_counts",
     "group_labels",
+    "not_compared",
     "odds_ratios",
     "publish_args",
     "published_odds",

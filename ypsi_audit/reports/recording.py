@@ -125,7 +125,7 @@ def _applies(
 def _partition(codes: np.ndarray) -> dict[str, int]:
     counts = np.bincount(codes, minlength=5)
     return {
-        "n_applied": int(counts[MET:].sum()),
+        "n_incidents": int(counts[MET:].sum()),
         "n_met": int(counts[MET]),
         "n_not_done": int(counts[NOT_DONE]),
         "n_not_recorded": int(counts[NOT_RECORDED]),
@@ -133,70 +133,83 @@ def _partition(codes: np.ndarray) -> dict[str, int]:
     }
 
 
-def _with_share(table: pd.DataFrame) -> pd.DataFrame:
-    """The share of applicable incidents that fell short (not done or not recorded)."""
-    short = table["n_not_done"] + table["n_not_recorded"]
-    applied = table["n_applied"]
-    table["share_fell_short"] = (short / applied.where(applied > 0)).astype(float)
-    return table
+# A share of the incidents a requirement is known to apply to rests on these counts.
+SHARE_RESTS_ON = ("n_met", "n_not_done", "n_not_recorded")
+
+
+def _share(short: Any, known: Any) -> Any:
+    return short / np.where(known > 0, known, np.nan)
 
 
 def requirements(states: States) -> pd.DataFrame:
-    """For each requirement: incidents it applied to, split into met, not done, not
-    recorded and unsettled, and the share that fell short."""
+    """For each requirement: the incidents it concerns or may concern (`n_incidents`),
+    split into met, not done, not recorded and unsettled, and the share that fell short
+    of those it is known to apply to (unsettled ones are left out of the share: counting
+    them as met would flatter a poor record)."""
     rows = [
         {"requirement": title, **_partition(states.codes[:, k])}
         for k, title in enumerate(states.titles)
     ]
-    columns = ["requirement", "n_applied", *PARTS]
-    return _with_share(pd.DataFrame(rows, columns=columns))
+    table = pd.DataFrame(rows, columns=["requirement", "n_incidents", *PARTS])
+    short = table["n_not_done"] + table["n_not_recorded"]
+    table["share_fell_short"] = _share(short, short + table["n_met"]).astype(float)
+    return table
 
 
-def by_setting_and_requirement(frame: pd.DataFrame, states: States) -> pd.DataFrame:
-    """The same split for every setting and requirement (long format)."""
+def setting_shares(frame: pd.DataFrame, states: States, threshold: int = 0) -> pd.DataFrame:
+    """For every setting and requirement, the share of incidents the requirement is known
+    to apply to that fell short; no counts are published with it.
+
+    A share with a known denominator gives its counts away, and the trust's totals per
+    requirement are published, so the shares are withheld as if the counts behind them
+    (fell short, met) were published in a setting-by-requirement table with column
+    totals: small ones, and enough others that none can be worked out from the totals.
+    """
+    from ..disclosure import suppress
+
     settings = frame["setting_id"].astype(str).to_numpy()
-    names, setting_codes = np.unique(settings, return_inverse=True)
-    rows = []
-    for k, title in enumerate(states.titles):
-        # counts[setting, state] in one pass per requirement
-        flat = setting_codes * 5 + states.codes[:, k]
-        counts = np.bincount(flat, minlength=len(names) * 5).reshape(len(names), 5)
-        for s, name in enumerate(names):
-            rows.append(
-                {
-                    "setting": name,
-                    "requirement": title,
-                    "n_applied": int(counts[s, MET:].sum()),
-                    "n_met": int(counts[s, MET]),
-                    "n_not_done": int(counts[s, NOT_DONE]),
-                    "n_not_recorded": int(counts[s, NOT_RECORDED]),
-                    "n_unsettled": int(counts[s, UNSETTLED]),
-                }
-            )
-    columns = ["setting", "requirement", "n_applied", *PARTS]
-    return _with_share(pd.DataFrame(rows, columns=columns))
+    names, where = np.unique(settings, return_inverse=True)
+    short = (states.codes == NOT_DONE) | (states.codes == NOT_RECORDED)
+    met = states.codes == MET
+    columns = [f"n_{k}" for k in range(len(states.ids))]
+
+    def per_setting(mask: np.ndarray) -> pd.DataFrame:
+        counts = [np.bincount(where, weights=mask[:, k], minlength=len(names)) for k in
+                  range(len(states.ids))]  # fmt: skip
+        return pd.DataFrame(dict(zip(columns, counts, strict=True))).astype(np.int64)
+
+    short_counts, met_counts = per_setting(short), per_setting(met)
+    share = _share(short_counts.to_numpy(), (short_counts + met_counts).to_numpy())
+    if threshold:
+        hidden = np.zeros(share.shape, dtype=bool)
+        for counts in (short_counts, met_counts):
+            mask = suppress(counts, columns, threshold, col_totals=True).mask
+            hidden |= mask.to_numpy()[: len(names)]
+        share = np.where(hidden, np.nan, share)
+    return pd.DataFrame(
+        {
+            "setting": np.repeat(names, len(states.ids)),
+            "requirement": np.tile(np.array(states.titles, dtype=object), len(names)),
+            "share_fell_short": share.reshape(-1),
+        }
+    )
 
 
 def setting_funnel(frame: pd.DataFrame, states: States, threshold: int = 0) -> pd.DataFrame:
-    """Each setting's share of requirement checks not met (every requirement that applied
-    to every incident is one check), on a funnel against the trust's share.
+    """Each setting's share of incidents with at least one recording gap, on a funnel
+    against the trust's share.
 
     The limits are plain binomial ones, without the allowance for overdispersion used for
     decisions: every setting is meant to meet the same recording standard, so a setting
-    that records worse than the trust is the finding, not noise to be absorbed. Rates and
-    flags resting on small numbers are withheld.
+    that records worse than the trust is the finding, not noise to be absorbed. The unit
+    is the incident, so the steps of one incident are not counted as independent trials.
+    Settings differ in case mix (more phones given back, say), which this does not adjust
+    for. Rates and flags resting on small numbers are withheld.
     """
-    short = (states.codes == NOT_DONE) | (states.codes == NOT_RECORDED)
     units = (
-        pd.DataFrame(
-            {
-                "unit": frame["setting_id"].astype(str).to_numpy(),
-                "k": short.sum(axis=1),
-                "n": (states.codes >= MET).sum(axis=1),
-            }
-        )
+        pd.DataFrame({"unit": frame["setting_id"].astype(str).to_numpy(), "k": states.any_gap})
         .groupby("unit", sort=True)
-        .sum()
+        .agg(k=("k", "sum"), n=("k", "size"))
         .reset_index()
     )
     table = funnel(units, overdispersion=False)
@@ -256,19 +269,21 @@ def _term_order(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def days_to_decision(frame: pd.DataFrame) -> pd.Series:
-    """Whole days from the report to the decision; blank while no decision date is set."""
+    """Whole days from the report to the decision; blank while no decision date is set.
+    The validation gate refuses a decision dated before its report."""
     reported = pd.to_datetime(frame["reported_on"], errors="coerce")
     decided = pd.to_datetime(frame["decided_on"], errors="coerce")
     return (decided - reported).dt.days.astype("Float64")
 
 
 def timeliness(frame: pd.DataFrame, by: str, threshold: int = 0) -> pd.DataFrame:
-    """Median and 90th-percentile days from report to decision, with the incidents still
-    undecided (no decision date) counted beside them; `by` is "setting" or "term".
+    """Median and 90th-percentile days from report to decision, with the incidents that
+    have no decision date counted beside them; `by` is "setting" or "term".
 
-    Days are withheld where fewer than `threshold` decisions are dated: a median of two
-    is one child's date. They do not rest on the counts otherwise (no count can be worked
-    out from a median), so a count hidden to protect its neighbour does not blank them.
+    Both are days some decision actually took (the next one up, never a value in
+    between), so neither hints at how many decisions there were, and a count hidden to
+    protect its neighbour does not blank them. They are withheld where fewer than
+    `threshold` decisions are dated: a median of two is one child's date.
     """
     days = days_to_decision(frame).astype(float).to_numpy()
     if by == "setting":
@@ -284,17 +299,18 @@ def timeliness(frame: pd.DataFrame, by: str, threshold: int = 0) -> pd.DataFrame
     table = grouped.agg(
         n_incidents=("days", "size"),
         n_decided=("decided", "sum"),
-        median_days=("days", "median"),
-        p90_days=("days", lambda d: d.quantile(0.9)),
+        median_days=("days", lambda d: d.quantile(0.5, interpolation="higher")),
+        p90_days=("days", lambda d: d.quantile(0.9, interpolation="higher")),
     ).reset_index()
-    table["n_undecided"] = table["n_incidents"] - table["n_decided"]
+    table["n_no_decision_date"] = table["n_incidents"] - table["n_decided"]
     if threshold:
         few = table["n_decided"] < threshold
         table[["median_days", "p90_days"]] = table[["median_days", "p90_days"]].mask(few)
     if by != "setting":
         table = _term_order(table)
     label = "setting" if by == "setting" else "period"
-    return table[[label, "n_incidents", "n_decided", "n_undecided", "median_days", "p90_days"]]
+    columns = ["n_incidents", "n_decided", "n_no_decision_date", "median_days", "p90_days"]
+    return table[[label, *columns]]
 
 
 # --------------------------------------------------------------------------- devices
@@ -388,51 +404,42 @@ def summary(
     worst = largest_gaps(per_requirement, 2)
     if len(worst):
         described = [
-            f"{row.requirement.lower()} ({row.share_fell_short:.0%} of the "
-            f"{report.small(int(row.n_applied))} incidents it applied to)"
+            f"{row.requirement.lower()} ({row.share_fell_short:.0%} of the incidents it is "
+            "known to apply to)"
             for row in worst.itertuples()
         ]
-        parts.append("The requirements most often not met: " + "; ".join(described) + ".")
+        parts.append("The gaps found most often: " + "; ".join(described) + ".")
     else:
         parts.append("No recording requirement fell short in any incident shown here.")
     high = funnel_table[funnel_table["outside_998"] == "high"]["unit"].tolist()
     theta = funnel_table.attrs.get("theta", float("nan"))
     if high:
         parts.append(
-            f"{_names(high)} fell short of the recording requirements far more often than "
-            f"the trust as a whole ({theta:.0%} of requirement checks not met), by more "
-            "than chance explains (outside the 99.8% limits of the funnel plot): their "
-            "records need attention first."
+            f"{_names(high)} left recording gaps in far more incidents than the trust as a "
+            f"whole ({theta:.0%} of incidents have at least one), by more than chance "
+            "explains (above the 99.8% limits of the funnel plot): their records need "
+            "attention first."
         )
     else:
         parts.append(
-            "No setting falls short of the recording requirements more often than the "
-            f"trust as a whole ({theta:.0%} of requirement checks not met) by more than "
-            "chance would explain."
+            "No setting leaves recording gaps in more incidents than the trust as a whole "
+            f"({theta:.0%} of incidents have at least one) by more than chance would explain."
         )
-    watch = [
-        unit
-        for unit, outer, inner in zip(
-            funnel_table["unit"],
-            funnel_table["outside_998"],
-            funnel_table["outside_95"],
-            strict=True,
-        )
-        if inner == "high" and outer != "high"
-    ]
+    inner_only = (funnel_table["outside_95"] == "high") & (funnel_table["outside_998"] != "high")
+    watch = funnel_table.loc[inner_only, "unit"].tolist()
     if watch:
         parts.append(
-            f"{_names(watch)} also fell short more often than the trust, beyond the 95% limits "
-            "but not the 99.8% ones: worth watching, as about one setting in twenty lands "
+            f"{_names(watch)} also left gaps more often than the trust, above the 95% limit "
+            "but not the 99.8% one: worth watching, as about one setting in forty lands "
             "there by chance."
         )
-    pair = largest_gaps(per_setting[per_setting["n_applied"] >= report.threshold], 1)
+    pair = largest_gaps(per_setting, 1)
     if len(pair):
         row = pair.iloc[0]
         parts.append(
             f"The largest single gap is at {row['setting']}: "
-            f"{row['requirement'].lower()}, not met in {row['share_fell_short']:.0%} of the "
-            "incidents it applied to."
+            f"{row['requirement'].lower()}, in {row['share_fell_short']:.0%} of the "
+            "incidents it is known to apply to there."
         )
     not_low = returned_not_low_risk(devices)
     if not_low:
