@@ -183,3 +183,20 @@ def test_a_failing_job_does_not_stop_the_next(tmp_path: Path, capsys) -> None:
     assert "broken: failed" in printed and "works: ok" in printed
     assert (tmp_path / "out" / "works" / "escalation.html").is_file()
     assert not (tmp_path / "out" / "broken").exists()
+
+
+def test_setting_rates_rest_on_one_protected_partition(
+    assessed: pd.DataFrame, tmp_path: Path
+) -> None:
+    table = analysis.decisions_by_setting(assessed)
+    parts = table.drop(columns=["setting", "n_incidents"])
+    assert (parts.sum(axis=1) == table["n_incidents"]).all()
+    assert table["n_incidents"].sum() == len(assessed)
+    shown = report_on(assessed, tmp_path).protect(table, row_total="n_incidents", col_totals=True)
+    for measure, (_, numerator, denominator) in analysis.MEASURES.items():
+        rates = analysis.withhold_by(analysis.setting_funnel(assessed, measure), shown, measure)
+        resting = [f"n_{c}" for c in dict.fromkeys((*numerator, *denominator))]
+        hidden = shown.set_index("setting").loc[rates["unit"], resting].isna().any(axis=1)
+        assert rates.loc[hidden.to_numpy(), "rate"].isna().all()
+        assert (rates.loc[hidden.to_numpy(), "outside_95"] == "").all()
+        assert rates.loc[~hidden.to_numpy(), "rate"].notna().all()

@@ -138,6 +138,37 @@ def setting_funnel(frame: pd.DataFrame, measure: str, threshold: int = 0) -> pd.
     return table
 
 
+def decisions_by_setting(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each setting's incidents split by how the decision compares with the guidance: one
+    partition from which every per-setting rate of the page is worked out.
+
+    Publishing the split once, protected with its row and column totals, is what keeps a
+    small count hidden; separate tables per rate would each be safe alone and together
+    give it away (referrals = guidance-refer incidents not kept + over-escalations).
+    """
+    consistency = _text(frame["consistency"])
+    table = pd.crosstab(frame["setting_id"].astype(str).to_numpy(), consistency.to_numpy())
+    table = table.reindex(columns=list(contract.CONSISTENCY), fill_value=0).astype("int64")
+    table.columns = [f"n_{c}" for c in table.columns]
+    table = table.rename_axis("setting").reset_index()
+    table.insert(1, "n_incidents", table.iloc[:, 1:].sum(axis=1))
+    return table
+
+
+def withhold_by(funnel_table: pd.DataFrame, shown: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """A setting funnel with the rate and flags blanked wherever a count they rest on is
+    hidden in the published `decisions_by_setting` table (`shown`, hidden counts blank)."""
+    _, numerator, denominator = MEASURES[measure]
+    resting = [f"n_{c}" for c in dict.fromkeys((*numerator, *denominator))]
+    hidden = shown.set_index("setting")[resting].isna().any(axis=1)
+    blank = funnel_table["unit"].map(hidden).fillna(False).astype(bool)
+    out = funnel_table.copy()
+    out["rate"] = out["rate"].mask(blank)
+    for flag in ("outside_95", "outside_998"):
+        out[flag] = out[flag].mask(blank, "")
+    return out
+
+
 def agreement_table(frame: pd.DataFrame) -> dict[str, Any]:
     """Decisions against the guidance where both are known (the 2×2 and its measures)."""
     outcome = _text(frame["guidance_outcome"])
@@ -234,6 +265,7 @@ __all__ = [
     "agreement_table",
     "blank_rates",
     "counts_by",
+    "decisions_by_setting",
     "factors_in",
     "outliers",
     "police_outcomes",
@@ -242,4 +274,5 @@ __all__ = [
     "trend",
     "undecidable_causes",
     "with_periods",
+    "withhold_by",
 ]

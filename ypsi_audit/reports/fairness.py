@@ -339,7 +339,7 @@ def odds_ratios(
                 continue
             for measure in MEASURES:
                 row = compare(counted, column, group, measure, threshold)
-                hidden = any(
+                hidden = bool(threshold) and any(
                     bool(shown[t].loc[[group, TOTAL], [TABLES[t]["other"], TABLES[t]["event"]]]
                          .isna().to_numpy().any())
                     for t in RESTS_ON[measure]
@@ -452,7 +452,8 @@ def summary(report: Any, results: pd.DataFrame) -> str:
         f"way, on three measures: {len(results)} comparisons in all. {len(published)} could "
         f"be estimated and shown; {int(withheld.sum())} are withheld because they rest on "
         "numbers too small to publish, or would let one be worked out; "
-        f"{len(cannot)} cannot be estimated because an outcome never occurs in the group.",
+        f"{len(cannot)} cannot be estimated because an outcome never occurs in the group, "
+        "or never among the other children.",
     ]
     if len(flags):
         lines.append(
