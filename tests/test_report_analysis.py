@@ -200,3 +200,5 @@ def test_setting_rates_rest_on_one_protected_partition(
         assert rates.loc[hidden.to_numpy(), "rate"].isna().all()
         assert (rates.loc[hidden.to_numpy(), "outside_95"] == "").all()
         assert rates.loc[~hidden.to_numpy(), "rate"].notna().all()
+        seen = rates[~hidden.to_numpy()]  # target and limits from the settings shown only
+        assert rates.attrs["theta"] == pytest.approx(seen["k"].sum() / seen["n"].sum())

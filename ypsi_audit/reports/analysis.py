@@ -156,16 +156,26 @@ def decisions_by_setting(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def withhold_by(funnel_table: pd.DataFrame, shown: pd.DataFrame, measure: str) -> pd.DataFrame:
-    """A setting funnel with the rate and flags blanked wherever a count they rest on is
-    hidden in the published `decisions_by_setting` table (`shown`, hidden counts blank)."""
+    """A setting funnel as it may be published: the rate and flags blanked wherever a count
+    they rest on is hidden in the published `decisions_by_setting` table (`shown`, hidden
+    counts blank), and the target and limits worked out again from the settings shown.
+
+    Limits widened for overdispersion, or drawn out to the largest setting, would
+    otherwise carry the hidden settings' counts into the chart, where a patient reader
+    can measure them back.
+    """
     _, numerator, denominator = MEASURES[measure]
     resting = [f"n_{c}" for c in dict.fromkeys((*numerator, *denominator))]
     hidden = shown.set_index("setting")[resting].isna().any(axis=1)
     blank = funnel_table["unit"].map(hidden).fillna(False).astype(bool)
-    out = funnel_table.copy()
-    out["rate"] = out["rate"].mask(blank)
+    visible = funnel_table.loc[(~blank & funnel_table["rate"].notna()).to_numpy()]
+    again = funnel(visible[["unit", "k", "n"]].reset_index(drop=True))
+    out = funnel_table[["unit", "k", "n"]].merge(
+        again.drop(columns=["k", "n"]), on="unit", how="left"
+    )
     for flag in ("outside_95", "outside_998"):
-        out[flag] = out[flag].mask(blank, "")
+        out[flag] = out[flag].fillna("")
+    out.attrs.update(again.attrs)
     return out
 
 

@@ -58,11 +58,13 @@ def escalation_summary(report: Any, agreement: dict[str, Any], funnels: dict[str
 
 
 def funnel_sentence(report: Any, measure: str, table: Any) -> str:
+    if not table["rate"].notna().any():
+        return f"{MEASURES[measure][0].capitalize()}: {MEASURE_EXPLAINED[measure]}."
     named = outliers(table)
     watch = [u for u in outliers(table, "outside_95") if u not in named]
     text = (
         f"{MEASURES[measure][0].capitalize()}: {MEASURE_EXPLAINED[measure]}. The green "
-        "line is the trust-wide rate "
+        "line is the rate across the settings shown "
         f"({_pct(table.attrs.get('theta', float('nan')))})."
     )
     if table.attrs.get("overdispersed"):
