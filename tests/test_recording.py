@@ -227,3 +227,20 @@ def test_setting_shares_are_withheld_where_their_counts_could_be_worked_out(
         assert hidden.sum() != 1
     open_shares = recording.setting_shares(assessed, states, threshold=0)
     assert open_shares["share_fell_short"].notna().sum() > shares["share_fell_short"].notna().sum()
+
+
+def test_no_setting_is_named_whose_published_rate_is_blank(
+    assessed: pd.DataFrame, tmp_path: Path
+) -> None:
+    states = recording.requirement_states(assessed, POLICY)
+    table = recording.setting_funnel(assessed, states).assign(outside_998="high")
+    shown = report_on(assessed, tmp_path).protect(
+        recording.funnel_counts(table), **recording.FUNNEL_PUBLISH
+    )
+    blank = shown["rate"].isna().to_numpy()[: len(table)]
+    assert blank.any() and not blank.all()
+    published = recording.as_published(table, shown)
+    assert (published.loc[blank, "outside_998"] == "").all()
+    assert published.loc[blank, "rate"].isna().all()
+    assert (published.loc[~blank, "outside_998"] == "high").all()
+    assert published.attrs["theta"] == table.attrs["theta"]

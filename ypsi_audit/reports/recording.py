@@ -223,6 +223,34 @@ def setting_funnel(frame: pd.DataFrame, states: States, threshold: int = 0) -> p
     return table
 
 
+FUNNEL_PUBLISH = {
+    "row_total": "n_incidents",
+    "col_totals": True,
+    "rates": {"rate": ("n_with_gap", "n_without_gap")},
+}
+
+
+def funnel_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """The setting funnel as a published table: each setting's incidents with and without
+    a gap (a partition), the share with one and the flags."""
+    out = table.rename(columns={"unit": "setting", "k": "n_with_gap", "n": "n_incidents"})
+    out["n_without_gap"] = out["n_incidents"] - out["n_with_gap"]
+    columns = ["n_incidents", "n_without_gap", "n_with_gap", "rate", "outside_95", "outside_998"]
+    return out[["setting", *columns]]
+
+
+def as_published(table: pd.DataFrame, shown: pd.DataFrame) -> pd.DataFrame:
+    """The funnel with each setting's rate and flags blank where the published table
+    (`shown`: `funnel_counts` after `Report.protect`) blanks its rate, so no sentence or
+    chart names a setting whose numbers are hidden."""
+    blank = shown["rate"].isna().to_numpy()[: len(table)]
+    out = table.copy()
+    out["rate"] = out["rate"].mask(blank)
+    for flag in ("outside_95", "outside_998"):
+        out[flag] = out[flag].mask(blank, "")
+    return out
+
+
 def by_term(frame: pd.DataFrame, states: States) -> pd.DataFrame:
     """Incidents with and without a recording gap by academic year and term, with the
     share with a gap and its 95% interval: a trend that shows whether training helped."""
