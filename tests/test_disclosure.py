@@ -155,21 +155,21 @@ def test_suppress_rate() -> None:
     assert rates["b"] == pytest.approx(0.6)
 
 
-small_counts = st.integers(min_value=0, max_value=12)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.integers(min_value=1, max_value=5).flatmap(
-        lambda rows: st.integers(min_value=1, max_value=4).flatmap(
+def count_grids(max_rows: int, min_cols: int, max_count: int) -> st.SearchStrategy:
+    """Rectangular grids of counts from 0 to max_count, 1 to max_rows rows by min_cols to
+    4 columns."""
+    counts = st.integers(min_value=0, max_value=max_count)
+    return st.integers(min_value=1, max_value=max_rows).flatmap(
+        lambda rows: st.integers(min_value=min_cols, max_value=4).flatmap(
             lambda cols: st.lists(
-                st.lists(small_counts, min_size=cols, max_size=cols),
-                min_size=rows,
-                max_size=rows,
+                st.lists(counts, min_size=cols, max_size=cols), min_size=rows, max_size=rows
             )
         )
     )
-)
+
+
+@settings(max_examples=200, deadline=None)
+@given(count_grids(max_rows=5, min_cols=1, max_count=12))
 def test_no_withheld_cell_can_be_recovered_by_subtraction(cells: list[list[int]]) -> None:
     columns = [f"c{j}" for j in range(len(cells[0]))]
     table = pd.DataFrame(cells, columns=columns)
@@ -226,17 +226,7 @@ def _ranges(shown: np.ndarray, small: np.ndarray, threshold: int = 5) -> list[tu
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    st.integers(min_value=1, max_value=4).flatmap(
-        lambda rows: st.integers(min_value=2, max_value=4).flatmap(
-            lambda cols: st.lists(
-                st.lists(st.integers(min_value=0, max_value=9), min_size=cols, max_size=cols),
-                min_size=rows,
-                max_size=rows,
-            )
-        )
-    )
-)
+@given(count_grids(max_rows=4, min_cols=2, max_count=9))
 def test_no_withheld_cell_is_pinned_by_what_a_reader_knows(cells: list[list[int]]) -> None:
     columns = [f"c{j}" for j in range(len(cells[0]))]
     table = pd.DataFrame(cells, columns=columns)

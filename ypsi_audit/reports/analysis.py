@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .. import contract
@@ -132,10 +133,18 @@ def setting_funnel(frame: pd.DataFrame, measure: str, threshold: int = 0) -> pd.
     table = funnel(units)
     if threshold:
         small = ((table["k"] > 0) & (table["k"] < threshold)) | (table["n"] < threshold)
-        table["rate"] = table["rate"].mask(small)
-        for flag in ("outside_95", "outside_998"):
-            table[flag] = table[flag].mask(small, "")
+        table = blank_units(table, small)
     return table
+
+
+def blank_units(table: pd.DataFrame, blank: Any) -> pd.DataFrame:
+    """A funnel table with the rate and outlier flags of the `blank` units withheld."""
+    mask = np.asarray(blank, dtype=bool)
+    out = table.copy()
+    out["rate"] = out["rate"].mask(mask)
+    for flag in ("outside_95", "outside_998"):
+        out[flag] = out[flag].mask(mask, "")
+    return out
 
 
 def decisions_by_setting(frame: pd.DataFrame) -> pd.DataFrame:
@@ -274,6 +283,7 @@ __all__ = [
     "MEASURE_EXPLAINED",
     "agreement_table",
     "blank_rates",
+    "blank_units",
     "counts_by",
     "decisions_by_setting",
     "factors_in",

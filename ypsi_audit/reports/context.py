@@ -122,23 +122,9 @@ class Report:
         row_total: str | None,
         col_totals: bool,
     ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-        from ..disclosure import suppress
-
-        counts = [c for c in table.columns if str(c).startswith("n_") and c != row_total]
-        if self.threshold and (counts or row_total):
-            hidden_table, mask, withheld = suppress(
-                table, counts, self.threshold, row_total=row_total, col_totals=col_totals
-            )
-        else:
-            protected = counts + ([row_total] if row_total else [])
-            hidden_table, mask, withheld = table, table[protected].isna() & False, 0
-        shown = hidden_table.copy()
-        for rate, resting_on in (rates or {}).items():
-            small = mask[list(resting_on)].any(axis=1)
-            if self.threshold:  # resting on too few: their sum is below the threshold
-                small |= hidden_table[list(resting_on)].fillna(0).sum(axis=1) < self.threshold
-            shown[rate] = shown[rate].mask(small.to_numpy())
-        return shown, mask, int(withheld)
+        return protect_table(
+            table, self.threshold, rates=rates, row_total=row_total, col_totals=col_totals
+        )
 
     def chart(self, chart: Any, description: str) -> None:
         """Draw an Altair chart as inline SVG (works offline) with a text alternative."""
@@ -165,6 +151,38 @@ class Report:
         if self.threshold and 0 < count < self.threshold:
             return f"fewer than {self.threshold}"
         return f"{count:,}"
+
+
+def protect_table(
+    table: pd.DataFrame,
+    threshold: int,
+    *,
+    rates: Mapping[str, tuple[str, ...]] | None = None,
+    row_total: str | None = None,
+    col_totals: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The publishing rules on one table, for a page or for anything that must know what
+    a page hides: (table with hidden counts and withheld rates blank, mask of hidden
+    counts, number hidden). Count columns are those named `n_...`; a rate in `rates`
+    (rate -> the counts it rests on) is withheld when any of them is hidden or together
+    they are fewer than the threshold."""
+    from ..disclosure import suppress
+
+    counts = [c for c in table.columns if str(c).startswith("n_") and c != row_total]
+    if threshold and (counts or row_total):
+        hidden_table, mask, withheld = suppress(
+            table, counts, threshold, row_total=row_total, col_totals=col_totals
+        )
+    else:
+        protected = counts + ([row_total] if row_total else [])
+        hidden_table, mask, withheld = table, table[protected].isna() & False, 0
+    shown = hidden_table.copy()
+    for rate, resting_on in (rates or {}).items():
+        small = mask[list(resting_on)].any(axis=1)
+        if threshold:  # resting on too few: their sum is below the threshold
+            small |= hidden_table[list(resting_on)].fillna(0).sum(axis=1) < threshold
+        shown[rate] = shown[rate].mask(small.to_numpy())
+    return shown, mask, int(withheld)
 
 
 HEADERS = {

@@ -299,16 +299,10 @@ RESTS_ON: dict[str, tuple[str, ...]] = {
 
 def protected_counts(frame: pd.DataFrame, column: str, table: str, threshold: int) -> pd.DataFrame:
     """`group_counts` as the page publishes it: hidden counts blank, with its Total row."""
-    from ..disclosure import suppress
+    from .context import protect_table
 
     counts = group_counts(frame, column, table)
-    if not threshold:
-        return counts
-    spec = TABLES[table]
-    return suppress(
-        counts, [spec["other"], spec["event"]], threshold, row_total=spec["total"],
-        col_totals=True,
-    ).table  # fmt: skip
+    return protect_table(counts, threshold, **publish_args(table))[0] if threshold else counts
 
 
 def odds_ratios(

@@ -29,10 +29,9 @@ import pandas as pd
 from .. import contract
 from ..policy import Policy, load_policy
 from ..stats import funnel, wilson_interval
-from .analysis import TERMS, with_periods
+from .analysis import TERMS, blank_units, with_periods
 
 NOT_APPLICABLE, MET, NOT_DONE, NOT_RECORDED, UNSETTLED = range(5)
-STATE_NAMES = ("not applicable", "met", "not done", "not recorded", "unsettled")
 # The counts of one requirement: a partition of the incidents it applied to.
 PARTS = ("n_met", "n_not_done", "n_not_recorded", "n_unsettled")
 
@@ -168,15 +167,14 @@ def setting_shares(frame: pd.DataFrame, states: States, threshold: int = 0) -> p
     from ..disclosure import suppress
 
     settings = frame["setting_id"].astype(str).to_numpy()
-    names, where = np.unique(settings, return_inverse=True)
+    names = np.unique(settings)
     short = (states.codes == NOT_DONE) | (states.codes == NOT_RECORDED)
     met = states.codes == MET
     columns = [f"n_{k}" for k in range(len(states.ids))]
 
     def per_setting(mask: np.ndarray) -> pd.DataFrame:
-        counts = [np.bincount(where, weights=mask[:, k], minlength=len(names)) for k in
-                  range(len(states.ids))]  # fmt: skip
-        return pd.DataFrame(dict(zip(columns, counts, strict=True))).astype(np.int64)
+        counts = pd.DataFrame(mask, columns=columns).groupby(settings, sort=True).sum()
+        return counts.reset_index(drop=True).astype(np.int64)
 
     short_counts, met_counts = per_setting(short), per_setting(met)
     share = _share(short_counts.to_numpy(), (short_counts + met_counts).to_numpy())
@@ -217,9 +215,7 @@ def setting_funnel(frame: pd.DataFrame, states: States, threshold: int = 0) -> p
         met = table["n"] - table["k"]
         small = ((table["k"] > 0) & (table["k"] < threshold)) | (table["n"] < threshold)
         small |= (met > 0) & (met < threshold)
-        table["rate"] = table["rate"].mask(small)
-        for flag in ("outside_95", "outside_998"):
-            table[flag] = table[flag].mask(small, "")
+        table = blank_units(table, small)
     return table
 
 
@@ -243,12 +239,7 @@ def as_published(table: pd.DataFrame, shown: pd.DataFrame) -> pd.DataFrame:
     """The funnel with each setting's rate and flags blank where the published table
     (`shown`: `funnel_counts` after `Report.protect`) blanks its rate, so no sentence or
     chart names a setting whose numbers are hidden."""
-    blank = shown["rate"].isna().to_numpy()[: len(table)]
-    out = table.copy()
-    out["rate"] = out["rate"].mask(blank)
-    for flag in ("outside_95", "outside_998"):
-        out[flag] = out[flag].mask(blank, "")
-    return out
+    return blank_units(table, shown["rate"].isna().to_numpy()[: len(table)])
 
 
 def by_term(frame: pd.DataFrame, states: States) -> pd.DataFrame:
