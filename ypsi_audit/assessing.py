@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,16 +46,35 @@ def assess_file(
     mapping: str | Path | None = None,
     strict: bool = False,
 ) -> JobResult:
-    """Gate, assess and write one log; rows that fail a check go to a quarantine file."""
+    """Gate, assess and write one log; rows that fail a check go to a quarantine file.
+
+    The output, the quarantine file and the manifest are checked before the log is read
+    (none may be an input, or a file the tool did not write) and are written as a set:
+    all of them or none.
+    """
     from .engine import assess
     from .manifest import dumps, input_record, new_manifest, policy_record
+    from .outputs import Inputs, carries_marker, claim, file_sha256
     from .policy import load_policy
     from .validation import RefusedInput
-    from .writing import write_table, write_text
+    from .writing import staged, write_table_to
 
     chosen = load_policy(policy)
     values = chosen.resolve_params(params)  # a bad policy or parameter stops us before the data
-    target = _check_output(source, out)
+    target = _check_output(out)
+    quarantine = target.with_name(target.stem + ".quarantine.csv")
+    manifest_path = target.with_name(target.stem + ".manifest.json")
+    inputs = Inputs.of(source, mapping, chosen.path if Path(chosen.path).is_file() else None)
+    claim(
+        [
+            (target, "--out"),
+            (quarantine, "the quarantine file"),
+            (manifest_path, "the manifest file"),
+        ],
+        inputs,
+        manifest_path,
+    )
+    stale = quarantine.exists() and carries_marker(quarantine, manifest_path)
     gate = _gate(source, mapping, sheet)
     if strict and len(gate.failures):
         raise RefusedInput(
@@ -66,36 +84,37 @@ def assess_file(
             hint="run 'ypsi-audit validate' to see them",
         )
     assessed = assess(gate.frame, chosen, values)
-    write_table(assessed, target)
-    quarantine = target.with_name(target.stem + ".quarantine.csv")
-    if len(gate.failures):
-        write_table(gate.quarantine_table(), quarantine)
-    else:
-        with contextlib.suppress(FileNotFoundError):
-            quarantine.unlink()  # a stale file from an earlier run would mislead
-    manifest = new_manifest(
-        "assessment",
-        input=input_record(source, mapping),
-        policy=policy_record(chosen, values),
-        rows={
-            "read": gate.rows_read,
-            "assessed": len(assessed),
-            "quarantined": len(gate.quarantined),
-        },
-        validation=gate.summary()["failures_by_check"],
-        output=str(target),
-        quarantine=str(quarantine) if len(gate.failures) else None,
-    )
-    manifest_path = target.with_name(target.stem + ".manifest.json")
-    write_text(dumps(manifest), manifest_path)
+    held_back = len(gate.failures) > 0
+    files = [target, *([quarantine] if held_back else []), manifest_path]
+    with staged(files) as temps:
+        write_table_to(assessed, temps[target], target.suffix)
+        if held_back:
+            write_table_to(gate.quarantine_table(), temps[quarantine], ".csv")
+        manifest = new_manifest(
+            "assessment",
+            input=input_record(source, mapping),
+            policy=policy_record(chosen, values),
+            rows={
+                "read": gate.rows_read,
+                "assessed": len(assessed),
+                "quarantined": len(gate.quarantined),
+            },
+            validation=gate.summary()["failures_by_check"],
+            output=str(target),
+            quarantine=str(quarantine) if held_back else None,
+            files={path.name: file_sha256(temps[path]) for path in files[:-1]},
+        )
+        temps[manifest_path].write_text(dumps(manifest), encoding="utf-8")
+    if stale and not held_back:
+        quarantine.unlink()  # ours, from an earlier run, and no longer true
     lines = [summarise(assessed, chosen.label)]
-    if len(gate.failures):
+    if held_back:
         lines += [
             f"{len(gate.quarantined):,} rows were held back; see {quarantine}:",
             *gate.failure_lines(),
         ]
     lines += [f"Wrote {target} and {manifest_path}.", gate.reconciliation()]
-    return JobResult("\n".join(lines), 1 if len(gate.failures) else 0)
+    return JobResult("\n".join(lines), 1 if held_back else 0)
 
 
 def load_checked_mapping(mapping: str | Path | None) -> Any:
@@ -111,12 +130,15 @@ def _gate(source: str | Path, mapping: str | Path | None, sheet: str | None) -> 
     return run_gate(source, mapping=load_checked_mapping(mapping), sheet=sheet)
 
 
-def _check_output(source: str | Path, out: str | Path) -> Path:
+def _check_output(out: str | Path) -> Path:
     target = Path(out)
     if target.suffix.lower() not in OUTPUT_SUFFIXES:
         raise YpsiError(f"--out {out}: the output must end in .csv or .parquet.")
-    if Path(source).exists() and target.exists() and target.resolve() == Path(source).resolve():
-        raise YpsiError(f"--out {out}: that is the input file; the input is never overwritten.")
+    if target.name.lower().endswith((".quarantine.csv", ".manifest.csv")):
+        raise YpsiError(
+            f"--out {out}: that name is kept for the files written beside an output; "
+            "choose another."
+        )
     return target
 
 

@@ -7,7 +7,6 @@ and the library versions that computed it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import uuid
@@ -31,11 +30,9 @@ LIBRARIES = (
 
 
 def sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from .outputs import file_sha256
+
+    return file_sha256(path)
 
 
 def versions() -> dict[str, str]:
@@ -50,7 +47,10 @@ def versions() -> dict[str, str]:
 
 def new_manifest(kind: str, **fields: Any) -> dict[str, Any]:
     """A manifest skeleton: run id, UTC time, versions, then the caller's fields."""
+    from .outputs import MARKER, TOOL
+
     return {
+        MARKER: TOOL,
         "kind": kind,
         "run_id": uuid.uuid4().hex[:12],
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

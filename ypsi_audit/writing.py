@@ -61,20 +61,50 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise
 
 
+@contextlib.contextmanager
+def staged(paths: list[Path]) -> Iterator[dict[Path, Path]]:
+    """Temporary paths for several files that belong together (an output and its
+    manifest): each is written beside its target, and only when all are written are they
+    renamed into place, in the order given (the manifest last). On failure none is."""
+    temps: dict[Path, Path] = {}
+    try:
+        for target in paths:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(
+                prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+            )
+            os.close(handle)
+            os.chmod(temp, 0o600)
+            temps[target] = Path(temp)
+        yield temps
+        for target, temp in temps.items():
+            os.chmod(temp, 0o600)
+            os.replace(temp, target)
+    finally:
+        for temp in temps.values():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+
+
 def write_table(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -> Path:
     """Write CSV (UTF-8), Parquet or XLSX by the path's suffix."""
     target = Path(path)
-    suffix = target.suffix.lower()
-    if suffix not in TABLE_SUFFIXES:
-        raise ValueError(f"{target}: write .csv, .parquet or .xlsx")
     with atomic_path(target) as temp:
-        if suffix == ".csv":
-            as_text(frame).to_csv(temp, index=index, encoding="utf-8", lineterminator="\n")
-        elif suffix == ".parquet":
-            frame.to_parquet(temp, index=index)
-        else:
-            _write_xlsx(as_text(frame.reset_index() if index else frame), temp)
+        write_table_to(frame, temp, target.suffix, index=index)
     return target
+
+
+def write_table_to(frame: pd.DataFrame, temp: Path, suffix: str, *, index: bool = False) -> None:
+    """Write a table in the format `suffix` names to an already chosen (temporary) path."""
+    suffix = suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise ValueError(f"{temp}: write .csv, .parquet or .xlsx")
+    if suffix == ".csv":
+        as_text(frame).to_csv(temp, index=index, encoding="utf-8", lineterminator="\n")
+    elif suffix == ".parquet":
+        frame.to_parquet(temp, index=index)
+    else:
+        _write_xlsx(as_text(frame.reset_index() if index else frame), temp)
 
 
 def _write_xlsx(frame: pd.DataFrame, path: Path) -> None:
