@@ -14,14 +14,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from . import contract
+from . import contract, resources
 from .conditions import Node, ParamSpec, parse
 from .errors import PolicyError, closest
 
-POLICY_DIR = Path(__file__).parent / "policies"
+POLICY_DIR = resources.policy_dir()
 DEFAULT_POLICY = "cheshire-quick-guide"
 
-SHARED_DIR = POLICY_DIR / "shared"
+SHARED_DIR = resources.shared_dir()
 TOP_KEYS = (
     "id",
     "version",

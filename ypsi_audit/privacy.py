@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from . import resources
 
 # Column names that suggest a log carries personal data or free text it should not.
 PERSONAL_COLUMN_HINTS: frozenset[str] = frozenset(
@@ -57,7 +58,7 @@ PERSONAL_COLUMN_HINTS: frozenset[str] = frozenset(
     }
 )
 
-SUITE = Path(__file__).resolve().parent.parent / "expectations" / "personal_data.json"
+SUITE = resources.expectation_suite("personal_data")
 
 
 def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:

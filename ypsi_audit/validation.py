@@ -26,14 +26,12 @@ from typing import Any
 
 import pandas as pd
 
-from . import contract
+from . import contract, resources
 from .errors import InputError, did_you_mean
 from .loading import LoadResult, read_incidents
 from .mapping import ColumnMapping
 
-EXPECTATIONS_DIR = Path(
-    os.environ.get("YPSI_EXPECTATIONS", Path(__file__).resolve().parent.parent / "expectations")
-)
+EXPECTATIONS_DIR = resources.expectations_dir()
 FAILURE_COLUMNS = ("row", "incident_id", "column", "check", "reason")
 # Answer-key columns of hand-worked cases (expected_outcome, ...): allowed beside the
 # contract's columns, still screened for personal data, never assessed.

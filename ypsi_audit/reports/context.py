@@ -17,11 +17,10 @@ from typing import Any
 
 import pandas as pd
 
-from .. import contract
+from .. import contract, resources
 from ..stats import academic_year
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent.parent / "notebooks"
-SAMPLE = NOTEBOOK_DIR.parent / "data" / "samples" / "sample_trust_log.csv"
+SAMPLE = resources.sample_log()
 
 STYLE = """<style>
 .ypsi-table{border-collapse:collapse;margin:8px 0 16px;font-size:14px}
@@ -268,7 +267,7 @@ def open_report(
         input_name = input_name or Path(input_path or SAMPLE).name
     if settings:
         frame = frame[frame["setting_id"].isin(list(settings)).to_numpy()]
-    folder = Path(tables_dir) if tables_dir else NOTEBOOK_DIR.parent / "reports" / "tables"
+    folder = Path(tables_dir) if tables_dir else resources.default_tables_dir()
     label = str(frame["policy"].iloc[0]) if len(frame) else policy
     return Report(
         frame=frame,
@@ -300,7 +299,7 @@ def report_for(
     input_name: str = "",
 ) -> Report:
     """A report over a frame that is not a single assessment (an impact comparison)."""
-    folder = Path(tables_dir) if tables_dir else NOTEBOOK_DIR.parent / "reports" / "tables"
+    folder = Path(tables_dir) if tables_dir else resources.default_tables_dir()
     return Report(
         frame=frame,
         gate={},

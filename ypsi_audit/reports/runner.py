@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent.parent / "notebooks"
+from .. import resources
+
+NOTEBOOK_DIR = resources.notebook_dir()
 REPORTS: tuple[str, ...] = ("data_quality", "escalation", "recording", "fairness")
 
 
