@@ -5,9 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SAMPLE := data/samples/sample_trust_log.csv
 
-.PHONY: setup audit test lint bench bench-report sample clean chromium
+.PHONY: setup audit test lint bench bench-report sample clean chromium wheel
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml setup.py
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -48,5 +48,13 @@ sample: $(STAMP)
 	$(BIN)/ypsi-audit synth --settings 12 --years 3 --seed 2024 \
 		--bias child_sen=true:0.2 --poor-recording S05,S08:0.6 --out $(SAMPLE)
 
+## A wheel to install the tool without cloning (README: Installing without cloning).
+## build/ is cleared first: setuptools would otherwise ship files since deleted.
+wheel: $(STAMP)
+	rm -rf build
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
+	rm -rf build
+	@ls dist/ypsi_audit-*.whl
+
 clean:
-	rm -rf $(VENV) reports/sample
+	rm -rf $(VENV) reports/sample build dist

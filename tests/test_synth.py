@@ -383,7 +383,8 @@ def test_write_log_defaults_to_csv(tmp_path) -> None:
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
 def test_project_loader_reads_back_the_same_log(tmp_path, suffix: str) -> None:
     """The generator promises the loader's dtypes; the loader must agree on every value."""
-    loading = pytest.importorskip("ypsi_audit.loading")
+    from ypsi_audit import loading
+
     frame = generate(seed=23, n=300)
     back = loading.load_incidents(write_log(frame, tmp_path / f"log{suffix}"))
     pd.testing.assert_frame_equal(back.reset_index(drop=True), frame, check_index_type=False)
