@@ -15,7 +15,6 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 import venv
 import zipfile
 from pathlib import Path
@@ -53,8 +52,10 @@ class Installed:
         )
         # Only after the install, so pip saw an environment without the project in it.
         site = Path(self.ask("import sysconfig; print(sysconfig.get_paths()['purelib'])"))
-        borrowed = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-        (site / "project_dependencies.pth").write_text("\n".join(sorted(borrowed)) + "\n")
+        # Every site-packages folder this test runs with (the project's environment, and
+        # whatever that one borrows in turn), as plain paths.
+        borrowed = [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages")]
+        (site / "project_dependencies.pth").write_text("\n".join(borrowed) + "\n")
         # The borrowed packages' data files (nbconvert's templates, the kernel spec) are
         # found under the environment's share/jupyter, where pip would have put them.
         (self.env / "share").mkdir(exist_ok=True)
