@@ -99,7 +99,7 @@ def main() -> None:
             }
         )
     print(
-        f"assess (cheshire-quick-guide@1) and validate (the whole gate, from Parquet), "
+        f"assess (cheshire-quick-guide@2) and validate (the whole gate, from Parquet), "
         f"medians; {machine()}"
     )
     print(

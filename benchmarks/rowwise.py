@@ -137,9 +137,16 @@ def experimental(row: pd.Series) -> bool | None:
     )
 
 
-def consistency(guidance: str, decision: str | None) -> str:
+def consistency(guidance: str, decision: str | None, sent_to_staff: bool | None = False) -> str:
+    """The contract's table: a referral without a factor follows the guide where an image
+    was sent to staff (the guide tells staff to report it), and cannot be judged where
+    the record does not say."""
     if decision is None:
         return "no_decision"
+    if (guidance, decision) == ("handle_in_setting", "referred_police"):
+        if sent_to_staff is None:
+            return "unassessable"
+        return "discretionary_referral" if sent_to_staff else "over_escalation"
     return CONSISTENCY.get((guidance, decision), "unassessable")
 
 
@@ -190,7 +197,7 @@ def assess_row(row: pd.Series, params: Mapping[str, Any] = DEFAULTS) -> tuple:
         ";".join(k for k, v in found.items() if v is True),
         ";".join(k for k, v in found.items() if v is None),
         low_risk,
-        consistency(guidance, value(row, "decision")),
+        consistency(guidance, value(row, "decision"), flag(row, "image_sent_to_staff")),
         ";".join(recording_gaps(row, guidance, low_risk)),
     )
 

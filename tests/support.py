@@ -65,7 +65,7 @@ def report_on(frame: pd.DataFrame, tables_dir: Path, threshold: int = 5) -> Repo
         gate={"rows_read": len(frame), "rows_valid": len(frame), "rows_quarantined": 0},
         tables_dir=tables_dir,
         threshold=threshold,
-        policy="cheshire-quick-guide@1",
+        policy="cheshire-quick-guide@2",
         params={},
         input_name="log.csv",
     )

@@ -60,7 +60,7 @@ def test_the_synthetic_log_exercises_every_branch(synthetic: pd.DataFrame) -> No
     assert ids_seen(out["aggravating_factors"]) == set(rowwise.FACTORS)
     assert ids_seen(out["unknown_factors"]) == set(rowwise.FACTORS)
     assert out["experimental"].isna().any()
-    assert len(set(out["consistency"])) == 6
+    assert len(set(out["consistency"])) == 7
     assert len(ids_seen(out["recording_gaps"])) == 6
 
 

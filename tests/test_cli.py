@@ -45,7 +45,7 @@ def test_assess_csv_round_trip_with_manifest(tmp_path: Path, capsys) -> None:
     out = tmp_path / "audit.csv"
     assert main(["assess", str(VIGNETTES), "--out", str(out), "--param", "under_age=14"]) == 0
     printed = capsys.readouterr().out
-    assert "Assessed 26 incidents against cheshire-quick-guide@1" in printed
+    assert "Assessed 26 incidents against cheshire-quick-guide@2" in printed
     table = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert len(table) == 26
     assert table["reported_on"].iloc[0] == "2025-03-03"  # ISO dates out
@@ -53,7 +53,7 @@ def test_assess_csv_round_trip_with_manifest(tmp_path: Path, capsys) -> None:
     assert set(table["adult_involved"]) <= {"true", "false", ""}
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     manifest = json.loads((tmp_path / "audit.manifest.json").read_text())
-    assert manifest["policy"]["label"] == "cheshire-quick-guide@1"
+    assert manifest["policy"]["label"] == "cheshire-quick-guide@2"
     assert manifest["policy"]["parameters"]["under_age"] == 14
     assert manifest["rows"] == {"read": 26, "assessed": 26, "quarantined": 0}
     assert len(manifest["input"]["sha256"]) == 64
@@ -139,7 +139,7 @@ def test_missing_input_is_one_clear_line(tmp_path: Path) -> None:
 def test_policies_lists_parameters_and_defaults() -> None:
     result = _run("policies")
     assert result.returncode == 0
-    assert "cheshire-quick-guide@1" in result.stdout
+    assert "cheshire-quick-guide@2" in result.stdout
     assert "--param wide_age_gap_years=3" in result.stdout
 
 

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from support import NO_FACTORS, frame_of
 
 from ypsi_audit import contract
-from ypsi_audit.engine import assess, rule_states
+from ypsi_audit.engine import assess, rule_states, saved_policy
 from ypsi_audit.errors import PolicyError
+from ypsi_audit.policy import load_policy
 
 BOOLS = [c.name for c in contract.COLUMNS if c.kind == "bool"]
 
@@ -24,7 +25,7 @@ def test_outputs_follow_the_contract_and_keep_row_order() -> None:
     out = assess(frame)
     assert list(out.columns) == list(frame.columns) + list(contract.OUTPUT_COLUMNS)
     assert list(out.index) == [7, 3, 5]
-    assert out["policy"].astype(str).unique().tolist() == ["cheshire-quick-guide@1"]
+    assert out["policy"].astype(str).unique().tolist() == ["cheshire-quick-guide@2"]
     assert out["guidance_outcome"].tolist() == [
         "refer_police",
         "insufficient_information",
@@ -37,23 +38,112 @@ def test_outputs_follow_the_contract_and_keep_row_order() -> None:
     pd.testing.assert_frame_equal(out[frame.columns], frame)
 
 
+# The data contract's consistency table under the Cheshire guide: a referral is a
+# decision of referred_police; a referral without a factor is the guide's own advice only
+# when an image was sent to staff (blank: the record cannot tell).
 @pytest.mark.parametrize(
     ("changes", "decision", "expected"),
     [
         ({"youngest_child_age": 12}, "referred_police", "consistent_referral"),
         ({"youngest_child_age": 12}, "handled_in_setting", "under_escalation"),
-        ({}, "referred_police", "over_escalation"),
+        ({"image_sent_to_staff": False}, "referred_police", "over_escalation"),
+        ({"image_sent_to_staff": True}, "referred_police", "discretionary_referral"),
+        ({}, "referred_police", "unassessable"),  # was an image sent to staff? not recorded
         ({}, "handled_in_setting", "consistent_in_setting"),
+        ({"image_sent_to_staff": True}, "handled_in_setting", "consistent_in_setting"),
         ({}, None, "no_decision"),
         ({"youngest_child_age": 12}, None, "no_decision"),
         ({"harassment": None}, "referred_police", "unassessable"),
         ({"harassment": None}, "handled_in_setting", "unassessable"),
         ({"harassment": None}, None, "no_decision"),
+        # social care is not a referral under this guide
+        (
+            {"youngest_child_age": 12, "referred_social_care": True},
+            "handled_in_setting",
+            "under_escalation",
+        ),
     ],
 )
 def test_consistency_table(changes: dict, decision: str | None, expected: str) -> None:
     out = assess(frame_of([{**NO_FACTORS, **changes, "decision": decision}]))
     assert out["consistency"].iloc[0] == expected
+
+
+# The same table under UKCIS: a referral is to the police or children's social care, and
+# every referral no condition requires is the designated safeguarding lead's choice.
+RSC = "referred_social_care"
+HANDLED = "handled_in_setting"
+UKCIS_NONE = {
+    "adult_involved": False,
+    "threats_or_coercion": False,
+    "grooming_or_exploitation_suspected": False,
+    "capacity_to_consent_concern": False,
+    "content_violent_or_atypical": False,
+    "content_level": "nude",
+    "immediate_risk_of_harm": False,
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"adult_involved": True, "decision": "referred_police"}, "consistent_referral"),
+        (
+            {
+                "adult_involved": True,
+                "decision": "handled_in_setting",
+                "referred_social_care": True,
+            },
+            "consistent_referral",
+        ),
+        (
+            {
+                "adult_involved": True,
+                "decision": "handled_in_setting",
+                "referred_social_care": False,
+            },
+            "under_escalation",
+        ),
+        ({"adult_involved": True, "decision": "handled_in_setting"}, "no_decision"),
+        ({"decision": "referred_police"}, "discretionary_referral"),
+        (
+            {"decision": HANDLED, RSC: True},
+            "discretionary_referral",
+        ),
+        (
+            {"decision": HANDLED, RSC: False},
+            "consistent_in_setting",
+        ),
+        ({"decision": HANDLED}, "no_decision"),
+        ({"immediate_risk_of_harm": None, "referred_social_care": True}, "unassessable"),
+        (
+            {
+                "immediate_risk_of_harm": None,
+                "decision": "handled_in_setting",
+                "referred_social_care": False,
+            },
+            "unassessable",
+        ),
+        ({"immediate_risk_of_harm": None}, "no_decision"),
+    ],
+)
+def test_consistency_table_national(changes: dict, expected: str) -> None:
+    out = assess(frame_of([{**UKCIS_NONE, **changes}]), "ukcis-2024")
+    assert out["consistency"].iloc[0] == expected
+
+
+def test_states_carry_every_rule_and_the_policy() -> None:
+    frame = frame_of([{**NO_FACTORS, "youngest_child_age": 12, "decision": "referred_police"}, {}])
+    out = assess(frame, with_states=True)
+    assert out["factor:under_13"].tolist() == [1, 2]  # present, unknown
+    assert out["factor:adult_involved"].tolist() == [0, 2]
+    assert out["state:referred"].tolist() == [1, 2]
+    assert out["requirement:decision_not_recorded"].tolist() == [1, 3]  # met, not recorded
+    assert {str(out[c].dtype) for c in out.columns if ":" in c} == {"int8"}
+    policy, params = saved_policy(out)
+    assert policy.label == "cheshire-quick-guide@2" and params["under_age"] == 13
+    assert policy.factors[0].id == "under_13"
+    assert policy.digest == load_policy("cheshire-quick-guide").digest
 
 
 def test_parameters_change_answers_and_are_checked() -> None:

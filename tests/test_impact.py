@@ -150,8 +150,8 @@ def test_impact_command_end_to_end(tmp_path: Path, capsys) -> None:
     flipped = pd.read_csv(out / "flipped_incidents.csv")
     assert not [i for i in flipped["incident_id"] if i in page]
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["before"]["label"] == "cheshire-quick-guide@1"
-    assert manifest["after"]["label"] == "ukcis-2024@1"
+    assert manifest["before"]["label"] == "cheshire-quick-guide@2"
+    assert manifest["after"]["label"] == "ukcis-2024@2"
     assert manifest["rows"]["flipped"] == len(flipped) > 0
     assert manifest["sweep"]["values"] == [str(v) for v in range(1, 11)]
     sweep = pd.read_csv(out / "tables" / "impact_sweep.csv")

@@ -30,7 +30,7 @@ def _rule(tree: dict, rule_id: str) -> dict:
 
 def test_shipped_policy_loads_with_contract_ids() -> None:
     policy = load_policy("cheshire-quick-guide")
-    assert policy.label == "cheshire-quick-guide@1"
+    assert policy.label == "cheshire-quick-guide@2"
     assert [r.id for r in policy.factors] == [
         "under_13",
         "adult_involved",
@@ -216,7 +216,9 @@ def test_shared_definitions_are_reused_and_checked(tmp_path: Path) -> None:
                 tmp_path, lambda t: _rule(t, "adult_involved").update(when={"use": "adult_involve"})
             )
         )
-    with pytest.raises(PolicyError, match="no shared definitions named 'comon'; did you mean"):
+    with pytest.raises(
+        PolicyError, match="'uses' names no shared definitions file of ours; did you mean 'common'"
+    ):
         load_policy(_variant(tmp_path, lambda t: t.update(uses=["comon"])))
 
 
@@ -253,3 +255,51 @@ def test_the_national_policy_differs_where_the_summary_says() -> None:
     national = assess(frame_of(cases), "ukcis-2024")["guidance_outcome"].tolist()
     assert cheshire == ["refer_police", "handle_in_setting"]  # under 13 / not a Cheshire factor
     assert national == ["handle_in_setting", "refer_police"]  # no sexual acts / consent concern
+
+
+def test_national_thresholds_are_fixed_with_the_reason_and_the_way_out() -> None:
+    national = load_policy("ukcis-2024")
+    assert national.resolve_params() == {
+        "adult_age": 18,
+        "under_age": 13,
+        "sexual_content_from": "sexual_act",
+    }
+    for name, value in (("adult_age", 21), ("under_age", 14), ("sexual_content_from", "nude")):
+        with pytest.raises(PolicyError, match=f"fixes {name} at .*own policy file.*new id"):
+            national.resolve_params({name: value})
+
+
+def test_a_policy_says_what_a_referral_is(tmp_path: Path) -> None:
+    national = load_policy("ukcis-2024")
+    assert national.referral.route == "the police or children's social care"
+    assert load_policy("cheshire-quick-guide").referral.route == "the police"
+    with pytest.raises(PolicyError, match="no 'referral'"):
+        load_policy(_variant(tmp_path, lambda t: t.pop("referral")))
+
+
+def test_referral_section_is_checked(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="rule referral: needs 'allowed_when'"):
+        load_policy(_variant(tmp_path, lambda t: t["referral"].pop("allowed_when")))
+    with pytest.raises(PolicyError, match="'always' stands alone and takes true or false"):
+        load_policy(
+            _variant(tmp_path, lambda t: t["referral"].update(allowed_when={"always": "yes"}))
+        )
+    with pytest.raises(PolicyError, match="unknown key 'rout'"):
+        load_policy(_variant(tmp_path, lambda t: t["referral"].update(rout="x")))
+
+
+def test_a_policy_rebuilds_from_its_own_document(tmp_path: Path) -> None:
+    """What reports read is the content that made the answers, not an id looked up again."""
+    path = _variant(tmp_path, lambda t: t.update(id="my-trust-policy"))
+    custom = load_policy(path)
+    again = type(custom).from_document(custom.document)
+    assert again.label == custom.label == "my-trust-policy@2"
+    assert again.digest == custom.digest
+    assert again.factors == custom.factors and again.referral == custom.referral
+    assert "uses" not in custom.document and "adult_involved" in custom.document["definitions"]
+
+
+def test_uses_names_only_shared_files_of_ours(tmp_path: Path) -> None:
+    for name in ("../../etc/passwd", "/etc/hosts", 7):
+        with pytest.raises(PolicyError, match="'uses' names no shared definitions file of ours"):
+            load_policy(_variant(tmp_path, lambda t, n=name: t.update(uses=[n])))

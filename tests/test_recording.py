@@ -22,7 +22,7 @@ TODAY = date(2026, 11, 24)
 
 @pytest.fixture(scope="module")
 def assessed() -> pd.DataFrame:
-    return assess(generate(12, 3, seed=11, today=TODAY))
+    return assess(generate(12, 3, seed=11, today=TODAY), with_states=True)
 
 
 def test_every_requirement_is_a_partition_of_the_incidents_it_applies_to(
@@ -68,7 +68,8 @@ def test_not_done_and_not_recorded_are_told_apart() -> None:
                 {"incident_id": "D", "image_viewed": False},
                 {"incident_id": "E"},
             ]
-        )
+        ),
+        with_states=True,
     )
     viewing = recording.requirement_states(frame, POLICY).column("viewing_safeguards")
     assert viewing.tolist() == [
@@ -92,13 +93,15 @@ def test_a_user_policy_without_applies_counts_every_incident(tmp_path: Path) -> 
     path = tmp_path / "no-applies.yaml"
     path.write_text(text)
     assert all(rule.applies is None for rule in load_policy(str(path)).recording)
-    frame = assess(frame_of([{"image_viewed": False}, {"image_viewed": True}]), str(path))
+    frame = assess(
+        frame_of([{"image_viewed": False}, {"image_viewed": True}]), str(path), with_states=True
+    )
     table = recording.requirements(recording.requirement_states(frame, str(path)))
     assert (table["n_incidents"] == 2).all()
 
 
 def _funnel(seed: int, plan: RecordingPlan | None) -> pd.DataFrame:
-    frame = assess(generate(12, 3, seed=seed, poor_recording=plan, today=TODAY))
+    frame = assess(generate(12, 3, seed=seed, poor_recording=plan, today=TODAY), with_states=True)
     states = recording.requirement_states(frame, POLICY)
     return recording.setting_funnel(frame, states, threshold=5)
 
@@ -124,7 +127,10 @@ def test_planted_poor_recording_is_found_and_absent_is_not_invented(seed: int) -
 
 
 def test_summary_names_the_planted_settings_and_not_a_careful_trust(tmp_path: Path) -> None:
-    frame = assess(generate(12, 3, seed=2, poor_recording=RecordingPlan(("S05", "S08"), 0.7)))
+    frame = assess(
+        generate(12, 3, seed=2, poor_recording=RecordingPlan(("S05", "S08"), 0.7)),
+        with_states=True,
+    )
     report = report_on(frame, tmp_path)
     states = recording.requirement_states(frame, POLICY)
     per_requirement = report.protect(

@@ -75,7 +75,14 @@ def test_agreement_factors_and_outcomes(assessed: pd.DataFrame) -> None:
     result = analysis.agreement_table(assessed)
     consistency = assessed["consistency"].value_counts()
     assert result["guidance_only"] == consistency["under_escalation"]
-    assert result["decision_only"] == consistency["over_escalation"]
+    referred_unprompted = (
+        consistency.reindex(["over_escalation", "discretionary_referral"], fill_value=0).sum()
+        + (
+            (assessed["consistency"] == "unassessable")
+            & (assessed["guidance_outcome"] == "handle_in_setting")
+        ).sum()
+    )
+    assert result["decision_only"] == referred_unprompted
     factors = analysis.factors_in(assessed, "under_escalation", ["under_13", "wide_age_gap"])
     under = assessed[assessed["consistency"] == "under_escalation"]
     assert (

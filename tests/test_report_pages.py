@@ -60,7 +60,7 @@ def test_every_report_writes_its_files(report_set: Path) -> None:
     assert (
         manifest["rows"]["read"] == manifest["rows"]["assessed"] + manifest["rows"]["quarantined"]
     )
-    assert manifest["policy"]["label"] == "cheshire-quick-guide@1"
+    assert manifest["policy"]["label"] == "cheshire-quick-guide@2"
     assert all(s["status"] == "ok" for s in manifest["notebooks"].values())
     assert len(manifest["input"]["sha256"]) == 64
 

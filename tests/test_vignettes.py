@@ -43,4 +43,4 @@ def test_vignette(row: dict[str, str], assessed: list[dict[str, str]]) -> None:
     got = next(r for r in assessed if r["incident_id"] == row["incident_id"])
     for expected_column, output_column in EXPECTED.items():
         assert got[output_column] == row[expected_column], (row["incident_id"], output_column)
-    assert got["policy"] == "cheshire-quick-guide@1"
+    assert got["policy"] == "cheshire-quick-guide@2"

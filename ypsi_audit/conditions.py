@@ -7,6 +7,7 @@ A condition is a small YAML tree. Branches combine conditions; leaves test one c
     not: {...}            the part does not hold
     first_recorded: [...] the first part the record can decide; later parts only where
                           the earlier ones are unknown ("the flag, or where blank, ...")
+    always: true|false    a constant (a referral every policy allows, say)
 
     column: NAME          a contract column (or, in recording rules, a derived value)
     minus: NAME           optional, whole-number columns: test NAME's value subtracted
@@ -64,11 +65,14 @@ class ParamSpec:
     minimum: int | None = None
     maximum: int | None = None
     of: str | None = None  # for levels: the ordinal column whose codes are allowed
+    fixed: str | None = None  # why the guidance fixes it (law, say): not a trust's choice
 
     def check(self, value: Any, where: str) -> Any:
         """Return the value in canonical form, or raise PolicyError saying what is allowed."""
         if self.type == "int":
             try:
+                if isinstance(value, bool | float | list | dict):
+                    raise ValueError
                 number = int(str(value).strip())
             except ValueError:
                 raise PolicyError(
@@ -193,7 +197,27 @@ class Branch:
         return set().union(*(p.params() for p in self.parts))
 
 
-Node = Leaf | Branch
+@dataclass(frozen=True)
+class Constant:
+    """`always: true` or `always: false`: the same definite answer on every row."""
+
+    value: bool
+
+    def evaluate(self, ctx: Record, lenient: bool = False) -> Tri:
+        return Tri.constant(self.value, ctx.n)
+
+    def evaluate_both(self, ctx: Record) -> tuple[Tri, Tri]:
+        value = self.evaluate(ctx)
+        return value, value
+
+    def columns(self) -> set[str]:
+        return set()
+
+    def params(self) -> set[str]:
+        return set()
+
+
+Node = Leaf | Branch | Constant
 
 
 def _code_in(codes: np.ndarray, wanted: list[int]) -> np.ndarray:
@@ -319,13 +343,17 @@ class _Parser:
             raise self.fail("a condition must be a mapping such as {column: ..., is: true}")
         if "use" in tree:
             return self.use(tree)
+        if "always" in tree:
+            if len(tree) != 1 or not isinstance(tree["always"], bool):
+                raise self.fail("'always' stands alone and takes true or false")
+            return Constant(tree["always"])
         branch = [k for k in tree if k in BRANCHES]
         if branch:
             return self.branch(tree, branch[0])
         if "column" in tree:
             return self.leaf(tree)
         key = next(iter(tree))
-        raise self.suggest(key, (*BRANCHES, *LEAF_KEYS), "operator")
+        raise self.suggest(key, (*BRANCHES, *LEAF_KEYS, "always"), "operator")
 
     def use(self, tree: dict) -> Node:
         name = tree["use"]

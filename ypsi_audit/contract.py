@@ -33,8 +33,19 @@ def _bool(name: str, meaning: str, parent: str | None = None, protected: bool = 
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("incident_id", "string", required=True, meaning="pseudonymous incident identifier"),
-    Column("setting_id", "string", required=True, meaning="code of the school or setting"),
+    Column(
+        "incident_id",
+        "string",
+        required=True,
+        meaning="pseudonymous incident code: letters, digits, - and _, at most 32 characters",
+    ),
+    Column(
+        "setting_id",
+        "string",
+        required=True,
+        meaning="code of the school or setting (as incident_id), or a setting's name listed "
+        "with its code in the mapping file's settings register",
+    ),
     Column(
         "setting_phase",
         "category",
@@ -103,6 +114,12 @@ COLUMNS: tuple[Column, ...] = (
     _bool("referred_social_care", "referred to children's social care"),
     _bool("rationale_recorded", "investigation, assessment and rationale recorded"),
     _bool("parents_informed", "parents or carers informed"),
+    # Ours, beyond the shared contract: the national advice allows parents not to be told
+    # when that would put the child at risk, and such a recorded decision is not a gap.
+    _bool(
+        "child_at_risk_if_parents_told",
+        "a recorded decision that telling parents or carers would put the child at risk",
+    ),
     _bool("image_viewed", "staff viewed the image or content"),
     _bool(
         "viewing_authorised",
@@ -179,6 +196,7 @@ CONSISTENCY: tuple[str, ...] = (
     "consistent_in_setting",
     "under_escalation",
     "over_escalation",
+    "discretionary_referral",
     "no_decision",
     "unassessable",
 )
@@ -200,6 +218,10 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
 DERIVED: dict[str, Column] = {
     "guidance_outcome": Column("guidance_outcome", "category", codes=OUTCOMES),
     "experimental": Column("experimental", "bool"),
+    # any factor present (known true), every factor absent (known false), else unknown
+    "referral_criterion": Column("referral_criterion", "bool"),
+    # the setting referred, as the policy defines a referral (three-valued)
+    "referred": Column("referred", "bool"),
 }
 
 # Spellings accepted on input (after trimming and lower-casing).

@@ -1,10 +1,13 @@
 """Assess every incident of a log against a policy, all rows at once.
 
 The recipe: read the columns the policy needs into NumPy arrays once; evaluate each
-factor as three-valued masks; derive the outcome, the experimental flag and the
-consistency of the setting's decision; check the recording requirements; then spell the
-answers out as the contract's `;`-joined ids. Id lists are built per distinct
-combination of bits, not per row, so a million rows cost a handful of string joins.
+factor as three-valued masks; derive the outcome and the experimental flag; settle
+whether the setting referred (as the policy counts a referral) and whether the guidance
+allows a referral no factor requires; judge the decision's consistency; check the
+recording requirements. `evaluate` keeps every rule's state as small integer codes
+(`states.py`) with the policy that made them; `assess` spells the answers out as the
+contract's `;`-joined ids. Id lists are built per distinct combination of bits, not per
+row, so a million rows cost a handful of string joins.
 """
 
 from __future__ import annotations
@@ -16,23 +19,32 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import contract
+from . import contract, states
 from .conditions import Record
 from .errors import InputError
 from .policy import DEFAULT_POLICY, Policy, load_policy
 from .tristate import Tri, all_of, any_of
 
 REFER, HANDLE, INSUFFICIENT = range(3)  # positions in contract.OUTCOMES
-# consistency code by [guidance outcome][decision code + 1]; decision code -1 is blank,
-# 0 referred_police, 1 handled_in_setting; positions in contract.CONSISTENCY.
-_CONSISTENCY = np.array(
-    [
-        [4, 0, 2],  # refer_police: no_decision, consistent_referral, under_escalation
-        [4, 3, 1],  # handle_in_setting: no_decision, over_escalation, consistent_in_setting
-        [4, 5, 5],  # insufficient_information: no_decision, unassessable, unassessable
-    ],
-    dtype=np.int8,
-)
+_C = {name: code for code, name in enumerate(contract.CONSISTENCY)}
+
+
+def _consistency_table() -> np.ndarray:
+    """Consistency code by [guidance outcome][referred][allowed], each state 0 absent,
+    1 present, 2 unknown: the data contract's table, spelled out once."""
+    table = np.full((3, 3, 3), _C["no_decision"], dtype=np.int8)  # referral unknown
+    table[REFER, states.PRESENT, :] = _C["consistent_referral"]
+    table[REFER, states.ABSENT, :] = _C["under_escalation"]
+    table[HANDLE, states.ABSENT, :] = _C["consistent_in_setting"]
+    table[HANDLE, states.PRESENT, states.PRESENT] = _C["discretionary_referral"]
+    table[HANDLE, states.PRESENT, states.ABSENT] = _C["over_escalation"]
+    table[HANDLE, states.PRESENT, states.UNKNOWN] = _C["unassessable"]
+    table[INSUFFICIENT, states.PRESENT, :] = _C["unassessable"]
+    table[INSUFFICIENT, states.ABSENT, :] = _C["unassessable"]
+    return table
+
+
+CONSISTENCY_TABLE = _consistency_table()
 
 
 @dataclass(frozen=True)
@@ -45,9 +57,60 @@ class Evaluation:
     outcome: np.ndarray  # positions in contract.OUTCOMES
     experimental_criteria: list[Tri]
     experimental: Tri
+    referred: Tri
+    allowed: Tri
+    consistency: np.ndarray  # positions in contract.CONSISTENCY
     recording: list[Tri]  # a gap where true
     recording_lenient: list[Tri]  # a gap even when blanks count as done: "not done"
-    decision: np.ndarray  # -1 blank, 0 referred_police, 1 handled_in_setting
+    applies: list[Tri]  # the requirement is about the incident
+    scope: Tri | None  # the incident is of the kind the guidance is written for
+
+    @property
+    def n(self) -> int:
+        return len(self.outcome)
+
+    def requirement_codes(self) -> np.ndarray:
+        """(incidents, requirements) codes of `states.REQUIREMENT`: not done where a step
+        was recorded as not done, not recorded where only blanks make the gap, unsettled
+        where the record cannot say, met where it applies and holds, else not applicable."""
+        columns = []
+        for strict, lenient, applies in zip(
+            self.recording, self.recording_lenient, self.applies, strict=True
+        ):
+            code = np.where(applies.t, states.MET, states.NOT_APPLICABLE).astype(np.int8)
+            code[strict.unknown] = states.UNSETTLED
+            code[strict.t] = states.NOT_RECORDED
+            code[strict.t & lenient.t] = states.NOT_DONE
+            columns.append(code)
+        if not columns:
+            return np.zeros((self.n, 0), dtype=np.int8)
+        return np.column_stack(columns)
+
+    def states(self, index: pd.Index | None = None) -> pd.DataFrame:
+        """Every rule's state as an int8 column (names and codes in `states.py`)."""
+        columns: dict[str, np.ndarray] = {}
+        for section, values in (
+            ("factors", self.factors),
+            ("experimental", self.experimental_criteria),
+        ):
+            for rule, value in zip(self.policy.rules(section), values, strict=True):
+                columns[states.column(section, rule.id)] = tri_codes(value)
+        codes = self.requirement_codes()
+        for k, rule in enumerate(self.policy.recording):
+            columns[states.column("recording", rule.id)] = codes[:, k]
+        columns[states.EXPERIMENTAL] = tri_codes(self.experimental)
+        columns[states.REFERRED] = tri_codes(self.referred)
+        columns[states.ALLOWED] = tri_codes(self.allowed)
+        if self.scope is not None:
+            columns[states.IN_SCOPE] = tri_codes(self.scope)
+        return pd.DataFrame(columns, index=index)
+
+
+def tri_codes(value: Tri) -> np.ndarray:
+    """A Tri as int8 codes: 0 absent, 1 present, 2 unknown."""
+    return np.where(
+        value.t, states.PRESENT, np.where(value.f, states.ABSENT, states.UNKNOWN)
+    ).astype(np.int8)
 
 
 def evaluate(
@@ -55,19 +118,30 @@ def evaluate(
     policy: str | Policy = DEFAULT_POLICY,
     params: Mapping[str, Any] | None = None,
 ) -> Evaluation:
-    """Evaluate factors, outcome, experimental criteria and recording rules once."""
+    """Evaluate factors, outcome, criteria, referral, consistency and recording once."""
     policy = load_policy(policy)
     values = policy.resolve_params(params)
     n = len(frame)
     record = Record(ColumnReader(frame), n, values)
     factors = [rule.condition.evaluate(record) for rule in policy.factors]
-    outcome = guidance_outcome(factors, n)
+    criterion = _any(factors, n)
+    outcome = guidance_outcome(factors, n, criterion)
     criteria = [rule.condition.evaluate(record) for rule in policy.experimental]
     experimental = _all(criteria, n)
+    referred = policy.referral.referred.evaluate(record)
+    allowed = policy.referral.allowed.evaluate(record)
+    consistency = CONSISTENCY_TABLE[outcome, tri_codes(referred), tri_codes(allowed)]
     record.derived["guidance_outcome"] = ("codes", outcome)
     record.derived["experimental"] = experimental
+    record.derived["referral_criterion"] = criterion
+    record.derived["referred"] = referred
     # Each recording rule is evaluated once for both readings of a blank.
     both = [rule.condition.evaluate_both(record) for rule in policy.recording]
+    applies = [
+        Tri.constant(True, n) if rule.applies is None else rule.applies.evaluate(record)
+        for rule in policy.recording
+    ]
+    scope = policy.scope.condition.evaluate(record) if policy.scope is not None else None
     return Evaluation(
         policy=policy,
         params=values,
@@ -75,9 +149,13 @@ def evaluate(
         outcome=outcome,
         experimental_criteria=criteria,
         experimental=experimental,
+        referred=referred,
+        allowed=allowed,
+        consistency=consistency,
         recording=[strict for strict, _ in both],
         recording_lenient=[lenient for _, lenient in both],
-        decision=record.codes("decision")[0],
+        applies=applies,
+        scope=scope,
     )
 
 
@@ -85,36 +163,59 @@ def assess(
     frame: pd.DataFrame,
     policy: str | Policy = DEFAULT_POLICY,
     params: Mapping[str, Any] | None = None,
+    *,
+    with_states: bool = False,
 ) -> pd.DataFrame:
     """Return the frame with the contract's output columns added, row order unchanged.
 
     `policy` is a shipped policy id, a path to a policy YAML file, or a loaded Policy;
     `params` overrides the policy's parameter defaults and is checked against them.
+    With `with_states`, every rule's state column is added too and the resolved policy
+    (its document and parameters) travels in `frame.attrs` (and so in a Parquet file's
+    metadata): what the reports read.
     """
-    ev = evaluate(frame, policy, params)
+    return output_frame(frame, evaluate(frame, policy, params), with_states=with_states)
+
+
+def output_frame(frame: pd.DataFrame, ev: Evaluation, *, with_states: bool = False) -> pd.DataFrame:
+    """The assess output of one evaluation (see `assess`)."""
     factor_ids = [rule.id for rule in ev.policy.factors]
     gap_ids = [rule.id for rule in ev.policy.recording]
-    return frame.assign(
+    out = frame.assign(
         policy=pd.Categorical.from_codes(np.zeros(len(frame), np.int8), [ev.policy.label]),
         guidance_outcome=pd.Categorical.from_codes(ev.outcome, contract.OUTCOMES),
         aggravating_factors=id_lists([f.t for f in ev.factors], factor_ids),
         unknown_factors=id_lists([f.unknown for f in ev.factors], factor_ids),
         experimental=ev.experimental.as_boolean(),
-        consistency=pd.Categorical.from_codes(
-            _CONSISTENCY[ev.outcome, ev.decision + 1], contract.CONSISTENCY
-        ),
+        consistency=pd.Categorical.from_codes(ev.consistency, contract.CONSISTENCY),
         recording_gaps=id_lists([g.t for g in ev.recording], gap_ids),
         recording_gap_status=gap_status(ev.recording, ev.recording_lenient, gap_ids),
         recording_unknown=id_lists([g.unknown for g in ev.recording], gap_ids),
     )
+    if not with_states:
+        return out
+    out = pd.concat([out, ev.states(frame.index)], axis=1)
+    out.attrs = {**frame.attrs, states.POLICY_ATTR: policy_attr(ev.policy, ev.params)}
+    return out
 
 
-STATES = ("absent", "present", "unknown")
-_SECTIONS = {
-    "factors": "factors",
-    "experimental": "experimental_criteria",
-    "recording": "recording",
-}
+def policy_attr(policy: Policy, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The resolved policy as plain data: its document, parameters, label and digest."""
+    return {
+        "label": policy.label,
+        "path": policy.path,
+        "digest": policy.digest,
+        "document": dict(policy.document),
+        "parameters": dict(params),
+    }
+
+
+def saved_policy(frame: pd.DataFrame) -> tuple[Policy, dict[str, Any]]:
+    """The policy and parameters an assessed frame was made with (from `frame.attrs`)."""
+    saved = frame.attrs.get(states.POLICY_ATTR)
+    if not saved:
+        raise ValueError("these rows carry no policy: assess them with with_states=True")
+    return Policy.from_document(saved["document"], saved.get("path", "")), dict(saved["parameters"])
 
 
 def rule_states(
@@ -126,21 +227,25 @@ def rule_states(
     """One column per rule of a section, each `present`, `absent` or `unknown`.
 
     For recording requirements `present` means the requirement is not met (a gap).
-    Reports use this to say which factor or blank field drove an outcome.
     """
     ev = evaluate(frame, policy, params)
-    rules = getattr(ev.policy, section)
-    columns = {}
-    for rule, value in zip(rules, getattr(ev, _SECTIONS[section]), strict=True):
-        codes = np.where(value.t, 1, np.where(value.f, 0, 2)).astype(np.int8)
-        columns[rule.id] = pd.Categorical.from_codes(codes, STATES)
+    values = {
+        "factors": ev.factors,
+        "experimental": ev.experimental_criteria,
+        "recording": ev.recording,
+    }[section]
+    columns = {
+        rule.id: pd.Categorical.from_codes(tri_codes(value), states.TRI)
+        for rule, value in zip(ev.policy.rules(section), values, strict=True)
+    }
     return pd.DataFrame(columns, index=frame.index)
 
 
-def guidance_outcome(factors: Sequence[Tri], n: int) -> np.ndarray:
+def guidance_outcome(factors: Sequence[Tri], n: int, combined: Tri | None = None) -> np.ndarray:
     """refer_police if any factor is present, else insufficient_information if any is
     unknown, else handle_in_setting: the Kleene `or` of the factors, spelled out."""
-    combined = _any(factors, n)
+    if combined is None:
+        combined = _any(factors, n)
     refer, handle, insufficient = (np.int8(c) for c in (REFER, HANDLE, INSUFFICIENT))
     return np.where(combined.f, handle, np.where(combined.t, refer, insufficient))
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import contract
 from .conditions import Record
-from .engine import _CONSISTENCY, ColumnReader, _any, assess, guidance_outcome
+from .engine import CONSISTENCY_TABLE, ColumnReader, _any, assess, guidance_outcome, tri_codes
 from .errors import PolicyError, YpsiError
 from .policy import Policy, load_policy
 from .stats import academic_year
@@ -172,12 +172,18 @@ def sweep(
     record = Record(ColumnReader(frame), n, base)
     moving = [r for r in chosen.factors if name in r.condition.params()]
     fixed = _any([r.condition.evaluate(record) for r in chosen.factors if r not in moving], n)
-    decision = record.codes("decision")[0]
+    referral = chosen.referral
+    referral_moves = name in referral.referred.params() | referral.allowed.params()
     rows = []
     for value in checked:
         record.params[name] = value
         outcome = guidance_outcome([fixed, *(r.condition.evaluate(record) for r in moving)], n)
-        judged = np.bincount(_CONSISTENCY[outcome, decision + 1], minlength=6)
+        if referral_moves or not rows:
+            referred = tri_codes(referral.referred.evaluate(record))
+            allowed = tri_codes(referral.allowed.evaluate(record))
+        judged = np.bincount(
+            CONSISTENCY_TABLE[outcome, referred, allowed], minlength=len(contract.CONSISTENCY)
+        )
         counts = np.bincount(outcome, minlength=3)
         rows.append(
             {
@@ -196,11 +202,15 @@ def sweep(
             "n_consistent_in_setting",
             "n_under_escalation",
             "n_over_escalation",
+            "n_discretionary_referral",
         ]
     ].sum(axis=1)
     table["rate_refer"] = table["n_refer"] / table["n_incidents"].where(table["n_incidents"] > 0)
+    # a referral the guidance allows without a factor agrees with the guidance
     table["rate_consistent"] = (
-        table["n_consistent_referral"] + table["n_consistent_in_setting"]
+        table["n_consistent_referral"]
+        + table["n_consistent_in_setting"]
+        + table["n_discretionary_referral"]
     ) / decided.where(decided > 0)
     table["rate_under_escalation"] = table["n_under_escalation"] / decided.where(decided > 0)
     table["rate_over_escalation"] = table["n_over_escalation"] / decided.where(decided > 0)

@@ -728,6 +728,11 @@ def _handling(rng: np.random.Generator, trust: _Trust, setting: np.ndarray, cols
     rationale = np.where(decision == BLANK, 0.30, careful(0.93, 0.60))
     cols["rationale_recorded"] = _tri(rng, rationale, careful(0.06, 0.25), n)
     cols["parents_informed"] = _tri(rng, careful(0.90, 0.75), careful(0.06, 0.17), n)
+    # Drawn from a child stream so that adding this field left every other field as it was.
+    at_risk = _tri(rng.spawn(1)[0], 0.35, careful(0.30, 0.55), n)
+    cols["child_at_risk_if_parents_told"] = np.where(
+        cols["parents_informed"] == 0, at_risk, BLANK
+    ).astype(np.int8)
     online = cols["incident_type"] == _code("incident_type", "online_sexual_contact")
     viewed = _tri(rng, np.where(online, 0.28, 0.16), 0.03, n)
     cols["image_viewed"] = viewed

@@ -286,7 +286,7 @@ def _assess_here(path: str, policy: str, params: Mapping[str, Any] | None) -> tu
     from ..validation import run_gate
 
     gate = run_gate(path)
-    frame = assess(gate.frame, policy.split("@")[0], params)
+    frame = assess(gate.frame, policy.split("@")[0], params, with_states=True)
     return frame, {**gate.summary(), "reconciliation": gate.reconciliation()}
 
 

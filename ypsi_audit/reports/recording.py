@@ -11,9 +11,8 @@ Every requirement of the policy puts each incident in one of five states:
 - not recorded: the only gap is that nobody wrote the step down;
 - unsettled: the record is too incomplete to say whether the requirement arose.
 
-The states come from the assessment's `recording_gap_status` and `recording_unknown`
-columns, spelled out once per distinct value, and from each requirement's `applies`
-condition evaluated on the log, so a million incidents cost a few array lookups.
+The states are the engine's (`states.py`): the assessed rows carry them, so nothing here
+evaluates a rule again.
 Functions return aggregated frames with `n_...` counts, never incident rows.
 """
 
@@ -26,12 +25,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import contract
-from ..policy import Policy, load_policy
+from ..policy import Policy
+from ..states import (  # noqa: F401 (re-exported for the notebooks and tests)
+    MET,
+    NOT_APPLICABLE,
+    NOT_DONE,
+    NOT_RECORDED,
+    UNSETTLED,
+    column,
+)
 from ..stats import funnel, wilson_interval
 from .analysis import TERMS, blank_units, with_periods
 
-NOT_APPLICABLE, MET, NOT_DONE, NOT_RECORDED, UNSETTLED = range(5)
 # The counts of one requirement: a partition of the incidents it applied to.
 PARTS = ("n_met", "n_not_done", "n_not_recorded", "n_unsettled")
 
@@ -54,68 +59,17 @@ class States:
 
 
 def requirement_states(
-    frame: pd.DataFrame, policy: str | Policy, params: Mapping[str, Any] | None = None
+    frame: pd.DataFrame, policy: str | Policy | None = None, params: Mapping[str, Any] | None = None
 ) -> States:
-    """The state of every recording requirement on every assessed incident."""
-    rules = load_policy(_policy_id(policy)).recording
+    """The state of every recording requirement on every assessed incident, as the engine
+    settled it (the `requirement:` state columns of rows assessed with their states)."""
+    from ..engine import saved_policy
+
+    rules = saved_policy(frame)[0].recording
     ids = tuple(rule.id for rule in rules)
-    gap = _lookup(frame["recording_gap_status"], ids, _gap_parts)
-    unknown = _lookup(frame["recording_unknown"], ids, _id_parts)
-    applies = _applies(frame, policy, params)
-    codes = np.where(gap > 0, gap, np.where(unknown > 0, UNSETTLED, applies * MET))
-    return States(ids, tuple(rule.title for rule in rules), codes.astype(np.int8))
-
-
-def _policy_id(policy: str | Policy) -> str | Policy:
-    return policy.split("@")[0] if isinstance(policy, str) else policy
-
-
-def _gap_parts(label: str) -> dict[str, int]:
-    states = {"not_done": NOT_DONE, "not_recorded": NOT_RECORDED}
-    pairs = (part.split(":", 1) for part in label.split(";") if part)
-    return {rule: states[state] for rule, state in pairs}
-
-
-def _id_parts(label: str) -> dict[str, int]:
-    return {rule: 1 for rule in label.split(";") if rule}
-
-
-def _lookup(series: pd.Series, ids: tuple[str, ...], parse: Any) -> np.ndarray:
-    """A (incidents, requirements) array from a `;`-joined column, each distinct value
-    parsed once and broadcast by its category code."""
-    values = series.astype("string").fillna("").astype("category")
-    table = np.zeros((len(values.cat.categories) + 1, len(ids)), dtype=np.int8)
-    for row, label in enumerate(values.cat.categories):
-        for rule, state in parse(str(label)).items():
-            if rule in ids:
-                table[row, ids.index(rule)] = state
-    return table[np.asarray(values.cat.codes)]  # code -1 (none) reads the zero last row
-
-
-def _applies(
-    frame: pd.DataFrame, policy: str | Policy, params: Mapping[str, Any] | None
-) -> np.ndarray:
-    """1 where a requirement is about the incident (its `applies` is known true), else 0."""
-    from ..conditions import Record
-    from ..engine import ColumnReader
-    from ..tristate import Tri
-
-    loaded = load_policy(_policy_id(policy))
-    n = len(frame)
-    record = Record(ColumnReader(frame), n, loaded.resolve_params(params))
-    outcome = frame["guidance_outcome"].astype(pd.CategoricalDtype(list(contract.OUTCOMES)))
-    record.derived["guidance_outcome"] = ("codes", np.asarray(outcome.cat.codes))
-    experimental = frame["experimental"].astype("boolean")
-    known = experimental.notna().to_numpy()
-    flags = experimental.fillna(False).to_numpy(dtype=bool)
-    record.derived["experimental"] = Tri(flags & known, ~flags & known)
-    columns = [
-        np.ones(n, dtype=np.int8)
-        if rule.applies is None
-        else rule.applies.evaluate(record).t.astype(np.int8)
-        for rule in loaded.recording
-    ]
-    return np.column_stack(columns) if columns else np.zeros((n, 0), dtype=np.int8)
+    columns = [frame[column("recording", rule_id)].to_numpy(dtype=np.int8) for rule_id in ids]
+    codes = np.column_stack(columns) if columns else np.zeros((len(frame), 0), dtype=np.int8)
+    return States(ids, tuple(rule.title for rule in rules), codes)
 
 
 # --------------------------------------------------------------------------- tables

@@ -63,7 +63,7 @@ def run_report(
     out = Path(out_dir)
     progress(f"Checking {source} ...")
     gate = run_gate(source, mapping=load_checked_mapping(mapping))
-    assessed = assess(gate.frame, chosen, values)
+    assessed = assess(gate.frame, chosen, values, with_states=True)
     work = out / "work"
     write_table(assessed, work / "assessed.parquet", index=True)
     write_text(
