@@ -66,7 +66,8 @@ class Installed:
         shutil.copyfile(SAMPLE, self.log)
 
     def ask(self, code: str) -> str:
-        return _run([str(self.python), "-c", code], cwd=self.base).stdout.strip()
+        command = [str(self.python), "-c", code]
+        return _run(command, cwd=self.base, env=_clean_env(self.env)).stdout.strip()
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         """`ypsi-audit ARGS` from the new environment, in a folder outside the repository."""
@@ -108,8 +109,10 @@ def _clean_env(env: Path) -> dict[str, str]:
     return keep
 
 
-def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
+def _run(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"{command[:4]} failed:\n{done.stdout}\n{done.stderr}"
     return done
 
