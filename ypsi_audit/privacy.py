@@ -1,15 +1,27 @@
 """Spot values and column names that look like personal data.
 
-The incident log must be anonymised, so the toolkit refuses to repeat a value that looks
-like a name-free identifier of a person (e-mail, phone number, postcode, pupil number,
-date of birth) in error messages and reports, and can flag such values in text columns.
-These are shape checks, not proof: a false alarm only means a value is not echoed.
+The incident log must be anonymised, so the toolkit refuses a file holding a value
+shaped like a name-free identifier of a person (e-mail, phone number, postcode, pupil
+number, date of birth) where it should hold a code, and never repeats such a value.
+People write these many ways (a full-width @, "jane at example dot com", `0044 7700
+900123`, `SW1A-1AA`, `12 March 2012`), so a value is first normalised (Unicode NFKC, one
+kind of space, one kind of dash, "at" and "dot" as @ and .) and the patterns are matched
+on that. Normalisation and patterns live in `expectations/personal_data.json`, read by
+both this screen and the validation gate's expectations, which are handed the same
+normalised text, so the two cannot disagree.
+
+These are shape checks, not proof. They are run on text that should hold a code (the
+identifiers, answer keys, and values that could not be read as their column's type),
+never on values read as what they should be: an incident date is a date, an age a
+number.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -61,28 +73,85 @@ PERSONAL_COLUMN_HINTS: frozenset[str] = frozenset(
 SUITE = resources.expectation_suite("personal_data")
 
 
-def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """The shapes of personal data, read from the personal-data expectation suite so the
-    gate and the message-masking can never disagree. Most specific first."""
-    meta = json.loads(SUITE.read_text(encoding="utf-8"))["meta"]
-    return tuple((p["kind"], re.compile(p["regex"], re.IGNORECASE)) for p in meta["patterns"])
+@dataclass(frozen=True)
+class Shape:
+    kind: str  # what it looks like, for messages: "a UK postcode"
+    pattern: re.Pattern[str]
+    date_like: bool = False  # a bare date: personal in a code, not in a date column
 
 
-PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = _patterns()
-# All shapes in one expression; written without look-arounds or \s so that Arrow's RE2
-# engine runs it (as pandas does for the GX suite) at C speed.
-COMBINED = "(?i)" + "|".join(f"(?:{p.pattern})" for _, p in PATTERNS)
+def _suite_meta() -> dict[str, Any]:
+    return json.loads(SUITE.read_text(encoding="utf-8"))["meta"]
 
 
-def looks_personal(text: str) -> str | None:
-    """Name the kind of personal data `text` is shaped like, or None if it looks harmless."""
+_META = _suite_meta()
+SHAPES: tuple[Shape, ...] = tuple(
+    Shape(p["kind"], re.compile(p["regex"], re.IGNORECASE), p.get("labelled") is False)
+    for p in _META["patterns"]
+)
+PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((s.kind, s.pattern) for s in SHAPES)
+# All shapes in one expression, as the suite's expectations hold it; written without
+# look-arounds, \s, \b or \d so that Arrow's RE2 and Python's re read it alike.
+COMBINED = "(?i)" + "|".join(f"(?:{s.pattern.pattern})" for s in SHAPES)
+# The shapes that still count in a date column (a labelled date of birth, an e-mail...).
+NOT_DATES = "(?i)" + "|".join(f"(?:{s.pattern.pattern})" for s in SHAPES if not s.date_like)
+REPLACEMENTS: tuple[tuple[str, str], ...] = tuple(
+    (step["find"], step["with"]) for step in _META["normalise"]["replace"]
+)
+_COMPILED = tuple((re.compile(find, re.IGNORECASE), to) for find, to in REPLACEMENTS)
+_ANY_REPLACEMENT = "(?i)" + "|".join(f"(?:{find})" for find, _ in REPLACEMENTS)
+# A code-shaped identifier that reads as a person's name (JaneSmith, Jane_Smith).
+NAME_KIND: str = _META["identifier_name"]["kind"]
+NAME_REGEX: str = _META["identifier_name"]["regex"]
+NAME_PATTERN = re.compile(NAME_REGEX)
+
+
+def normalise(text: str) -> str:
+    """One spelling of a value for the patterns: NFKC, then the suite's replacements."""
+    value = unicodedata.normalize("NFKC", str(text))
+    for pattern, to in _COMPILED:
+        value = pattern.sub(to, value)
+    return value
+
+
+def normalise_array(values: Any) -> pa.Array:
+    """`normalise` on an Arrow string array, at C speed: most values (codes such as
+    INC-0000123) need no replacement, so only those that do are rewritten."""
+    text = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if not pa.types.is_string(text.type):
+        text = text.cast(pa.string())
+    if len(text) == 0:
+        return text
+    text = pc.utf8_normalize(text, form="NFKC")
+    need = pc.fill_null(pc.match_substring_regex(text, _ANY_REPLACEMENT), False)
+    if not pc.any(need).as_py():
+        return text
+    part = pc.filter(text, need)
+    for find, to in REPLACEMENTS:
+        part = pc.replace_substring_regex(part, "(?i)" + find, to)
+    return pc.replace_with_mask(text, need, part)
+
+
+def looks_personal(text: str | None, *, date_column: bool = False) -> str | None:
+    """Name the kind of personal data `text` is shaped like, or None if it looks harmless.
+
+    In a date column a bare date is what the column holds, so only labelled dates of
+    birth ("DOB 12/03/2012") and the other shapes count there.
+    """
     if text is None:
         return None
-    value = str(text)
-    for kind, pattern in PATTERNS:
-        if pattern.search(value):
-            return kind
+    value = normalise(text)
+    for shape in SHAPES:
+        if date_column and shape.date_like:
+            continue
+        if shape.pattern.search(value):
+            return shape.kind
     return None
+
+
+def looks_like_name(code: str) -> bool:
+    """Whether a code-shaped identifier reads as a person's name (JaneSmith, jane_smith)."""
+    return NAME_PATTERN.fullmatch(str(code)) is not None
 
 
 def personal_mask(series: pd.Series) -> pd.Series:
@@ -90,11 +159,10 @@ def personal_mask(series: pd.Series) -> pd.Series:
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     if len(uniques) == 0:
         return pd.Series(np.zeros(len(series), dtype=bool), index=series.index, name=series.name)
-    text = _arrow_text(uniques)
-    hit = pc.fill_null(pc.match_substring_regex(text, COMBINED), False).to_numpy(
-        zero_copy_only=False
+    hit = pc.fill_null(
+        pc.match_substring_regex(normalise_array(_arrow_text(uniques)), COMBINED), False
     )
-    lookup = np.append(hit, False)  # code -1 (missing) picks the final False
+    lookup = np.append(hit.to_numpy(zero_copy_only=False), False)  # code -1 picks False
     return pd.Series(lookup[codes], index=series.index, name=series.name)
 
 
