@@ -4,6 +4,7 @@ what it needs, so `ypsi-audit --help` answers at once."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -12,20 +13,44 @@ from .errors import YpsiError
 EPILOG = "Run 'ypsi-audit COMMAND --help' for the options of a command."
 
 
+INTERNAL_ERROR = 70  # a fault of the tool's own, not of the input (sysexits EX_SOFTWARE)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    previous = os.umask(0o077)  # everything written is the owner's only, whatever the umask
     try:
         return int(args.handler(args) or 0)
     except YpsiError as error:
         print(f"ypsi-audit: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print("ypsi-audit: stopped.", file=sys.stderr)
+        print("ypsi-audit: stopped; nothing more was written.", file=sys.stderr)
         return 130
+    except OSError as error:
+        where = f" ({error.filename})" if getattr(error, "filename", None) else ""
+        print(
+            f"ypsi-audit: the system refused a file operation{where}: "
+            f"{error.strerror or error}; check the path, its permissions and the free disk "
+            "space.",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception as error:  # a defect of ours: one line, the details only on request
+        if os.environ.get("YPSI_DEBUG"):
+            raise
+        print(
+            f"ypsi-audit: an internal error ({type(error).__name__}) stopped the run; nothing "
+            "was written. Run again with YPSI_DEBUG=1 to see the details, and report it.",
+            file=sys.stderr,
+        )
+        return INTERNAL_ERROR
+    finally:
+        os.umask(previous)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,15 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", required=True, metavar="DIR", help="folder for the report set")
     report.add_argument("--period", help="an academic year such as 2024-25 (default: all)")
     report.add_argument("--settings", help="only these settings, e.g. S01,S02")
+    _audience_options(report)
     report.add_argument(
-        "--threshold", type=int, default=5, help="hide counts below this (default 5)"
+        "--compare-with",
+        metavar="ID_OR_PATH",
+        help="the policy the escalation page compares with (default: the other shipped one)",
     )
-    report.add_argument(
-        "--no-suppression",
-        action="store_true",
-        help="show small counts: restricted internal use only; every page says so",
-    )
-    report.add_argument("--mapping", metavar="FILE", help="column mapping YAML for the input")
+    _input_options(report)
     _policy_options(report)
     report.set_defaults(handler=_report)
 
@@ -142,13 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     impact.add_argument("--out", required=True, metavar="DIR", help="folder for the results")
     impact.add_argument("--settings", help="only these settings, e.g. S01,S02")
-    impact.add_argument("--threshold", type=int, default=5, help="hide counts below this")
-    impact.add_argument(
-        "--no-suppression",
-        action="store_true",
-        help="show small counts: restricted internal use only",
-    )
-    impact.add_argument("--mapping", metavar="FILE", help="column mapping YAML for the input")
+    impact.add_argument("--period", help="an academic year such as 2024-25 (default: all)")
+    _audience_options(impact)
+    _input_options(impact)
     impact.set_defaults(handler=_impact)
 
     run = commands.add_parser(
@@ -194,6 +213,29 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--out", required=True, help="OUT.csv, OUT.parquet or OUT.xlsx")
     synth.set_defaults(handler=_synth)
     return parser
+
+
+def _audience_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--audience",
+        choices=("internal", "publication"),
+        default="internal",
+        help="internal (default): every figure, for the safeguarding team only; "
+        "publication: protected figures, proven safe before they are written",
+    )
+    command.add_argument(
+        "--threshold",
+        type=int,
+        default=None,
+        help="publication only: the smallest count that may be shown (5 to 50; default 5)",
+    )
+    command.add_argument("--title", help="the trust's name, shown on every page")
+    command.add_argument("--pdf", action="store_true", help="also print every page to PDF")
+    command.add_argument(
+        "--no-suppression",
+        action="store_true",
+        help=argparse.SUPPRESS,  # replaced by --audience; kept to say so
+    )
 
 
 def _input_options(command: argparse.ArgumentParser) -> None:
@@ -245,69 +287,66 @@ def _assess(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _report(args: argparse.Namespace) -> int:
-    from .reports.runner import main_progress, run_report
+def _no_suppression(args: argparse.Namespace) -> None:
+    if args.no_suppression:
+        raise YpsiError(
+            "--no-suppression is gone: the default --audience internal shows every figure to "
+            "the safeguarding team, and --audience publication protects them for sharing."
+        )
 
-    if args.threshold < 1:
-        raise YpsiError("--threshold must be at least 1; use --no-suppression to show all.")
-    settings = [s.strip() for s in args.settings.split(",")] if args.settings else None
-    run = run_report(
-        args.input,
-        args.out,
+
+def _report(args: argparse.Namespace) -> int:
+    from .reports.runner import main_progress, run
+    from .reports.spec import RunSpec
+
+    _no_suppression(args)
+    spec = RunSpec.build(
+        "report",
+        input=args.input,
+        out=args.out,
         policy=args.policy,
         params=parse_params(args.param),
-        period=args.period,
-        settings=settings,
+        compare_with=args.compare_with,
+        audience=args.audience,
         threshold=args.threshold,
-        suppression=not args.no_suppression,
+        title=args.title,
+        period=args.period,
+        settings=args.settings,
         mapping=args.mapping,
-        progress=main_progress,
+        sheet=args.sheet,
+        pdf=args.pdf,
     )
-    failed = {n: s for n, s in run.statuses.items() if s["status"] != "ok"}
-    for name, status in failed.items():
-        print(
-            f"ypsi-audit: the {name} report failed in cell {status['cell']} "
-            f"({status['error']}); its partial notebook is {status['notebook']}.",
-            file=sys.stderr,
-        )
-    print(f"Wrote the report set to {run.out_dir}.")
-    if failed:
-        return 3
-    return 1 if run.quarantined else 0
+    done = run(spec, progress=main_progress)
+    return 1 if done.quarantined else 0
 
 
 def _impact(args: argparse.Namespace) -> int:
-    from .reports.impact_run import run_impact
-    from .reports.runner import main_progress
+    from .reports.runner import main_progress, run
+    from .reports.spec import RunSpec
 
-    if args.threshold < 1:
-        raise YpsiError("--threshold must be at least 1; use --no-suppression to show all.")
+    _no_suppression(args)
     if not args.after and not args.sweep and not (args.from_param or args.to_param):
         raise YpsiError("impact needs --to POLICY, --to-param/--from-param, or --sweep.")
-    run = run_impact(
-        args.input,
-        args.out,
-        before=args.before,
-        after=args.after,
-        before_params=parse_params(args.from_param),
-        after_params=parse_params(args.to_param),
-        sweep=args.sweep,
-        settings=[s.strip() for s in args.settings.split(",")] if args.settings else None,
+    spec = RunSpec.build(
+        "impact",
+        input=args.input,
+        out=args.out,
+        policy=args.before,
+        params=parse_params(args.from_param),
+        compare_with=args.after or args.before,
+        compare_params=parse_params(args.to_param),
+        audience=args.audience,
         threshold=args.threshold,
-        suppression=not args.no_suppression,
+        title=args.title,
+        period=args.period,
+        settings=args.settings,
         mapping=args.mapping,
-        progress=main_progress,
+        sheet=args.sheet,
+        pdf=args.pdf,
+        sweep=args.sweep,
     )
-    status = run.statuses["impact"]
-    if status["status"] != "ok":
-        print(
-            f"ypsi-audit: the impact notebook failed in cell {status['cell']} "
-            f"({status['error']}); its partial notebook is {status['notebook']}.",
-            file=sys.stderr,
-        )
-        return 3
-    print(f"Wrote the impact analysis to {run.out_dir}.")
-    return 1 if run.quarantined else 0
+    done = run(spec, progress=main_progress)
+    return 1 if done.quarantined else 0
 
 
 def _run(args: argparse.Namespace) -> int:

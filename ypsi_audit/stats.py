@@ -29,6 +29,8 @@ import pandas as pd
 __all__ = [
     "academic_year",
     "agreement",
+    "compare_proportions",
+    "exact_limits",
     "funnel",
     "funnel_curve",
     "funnel_limits",
@@ -148,7 +150,9 @@ def funnel_limits(
     return pd.DataFrame(out, index=index)
 
 
-def funnel(frame_of_units: pd.DataFrame, *, overdispersion: bool = True) -> pd.DataFrame:
+def funnel(
+    frame_of_units: pd.DataFrame, *, overdispersion: bool = True, theta: float | None = None
+) -> pd.DataFrame:
     """Place each unit (e.g. setting) on a funnel plot and flag those outside the limits.
 
     Input columns: unit, k (events), n (incidents). Units with n = 0 or missing are left out.
@@ -160,7 +164,8 @@ def funnel(frame_of_units: pd.DataFrame, *, overdispersion: bool = True) -> pd.D
 
     `overdispersion=False` keeps the plain binomial limits: for a standard every unit is
     meant to meet (a recording requirement), differences between units are the finding,
-    not noise to be absorbed.
+    not noise to be absorbed. `theta` sets the target (the trust's own rate over all its
+    incidents) when the units given are not all of them.
 
     Returns one row per unit with unit, k, n, rate, z, z_adjusted, outside_95, outside_998
     ("high", "low" or "") and lower95/upper95/lower998/upper998 at the unit's n; ``attrs``
@@ -194,7 +199,7 @@ def funnel(frame_of_units: pd.DataFrame, *, overdispersion: bool = True) -> pd.D
         )  # fmt: skip
         return empty
 
-    theta = float(k.sum() / n.sum())
+    theta = float(k.sum() / n.sum()) if theta is None else float(theta)
     rate = k / n
     se = np.sqrt(theta * (1 - theta) / n)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -592,3 +597,48 @@ def term(dates: Any) -> pd.Series:
     )
     result = pd.Series(names, index=when.index, dtype="string")
     return result.mask(when.isna())
+
+
+# --------------------------------------------------------------------------- exact limits
+
+
+def exact_limits(theta: float, n: Any, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Exact binomial funnel limits for a proportion (Spiegelhalter 2005, with his
+    interpolation between the discrete quantiles), so small settings are judged by the
+    binomial itself rather than a normal approximation."""
+    from scipy.stats import binom
+
+    if not 0 <= theta <= 1:
+        raise ValueError(f"theta must be a proportion, got {theta!r}")
+    n_arr = np.atleast_1d(_as_float_array(n))
+    tail = (1 - level) / 2
+    out = []
+    for p in (tail, 1 - tail):
+        limits = np.full(n_arr.shape, np.nan)
+        for i, size in enumerate(n_arr):
+            if not np.isfinite(size) or size <= 0:
+                continue
+            size = int(size)
+            r = binom.ppf(p, size, theta)
+            below = binom.cdf(r - 1, size, theta) if r > 0 else 0.0
+            at = binom.cdf(r, size, theta)
+            alpha = (at - p) / (at - below) if at > below else 0.0
+            limits[i] = min(max((r - alpha) / size, 0.0), 1.0)
+        out.append(limits)
+    return out[0], out[1]
+
+
+def compare_proportions(k1: int, n1: int, k0: int, n0: int) -> dict[str, Any]:
+    """This year's share against last year's: the change in points, and Fisher's exact
+    test of whether it is more than chance (two-sided)."""
+    from scipy.stats import fisher_exact
+
+    if n1 <= 0 or n0 <= 0:
+        return {"change": math.nan, "p_value": math.nan, "beyond_chance": False}
+    table = [[k1, n1 - k1], [k0, n0 - k0]]
+    p_value = float(fisher_exact(table, alternative="two-sided")[1])
+    return {
+        "change": k1 / n1 - k0 / n0,
+        "p_value": p_value,
+        "beyond_chance": p_value < 0.05,
+    }

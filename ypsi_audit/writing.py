@@ -47,7 +47,7 @@ def as_text(frame: pd.DataFrame) -> pd.DataFrame:
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success move it into place (mode 0600)."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(handle)
     os.chmod(temp, 0o600)
@@ -69,7 +69,7 @@ def staged(paths: list[Path]) -> Iterator[dict[Path, Path]]:
     temps: dict[Path, Path] = {}
     try:
         for target in paths:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             handle, temp = tempfile.mkstemp(
                 prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
             )

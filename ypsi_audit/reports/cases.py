@@ -58,3 +58,13 @@ def cases_for_review(assessed: pd.DataFrame, settings: Sequence[str] | None = No
     out = chosen.assign(why=reasons, _order=chosen["consistency"].astype(str).map(PRIORITY))
     out = out.sort_values(["_order", "setting_id", "reported_on", "incident_id"], kind="stable")
     return out.loc[:, list(COLUMNS)].reset_index(drop=True)
+
+
+def write_case_lists(log, spec, folder) -> None:
+    """The follow-up list for the trust's safeguarding lead (internal audience only)."""
+    from ..writing import write_table
+
+    frame = log.frame[log.in_period(spec.period)]
+    cases = cases_for_review(frame)
+    write_table(cases, folder / "cases_for_review.csv")
+    write_table(cases, folder / "cases_for_review.xlsx")

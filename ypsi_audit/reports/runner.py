@@ -1,157 +1,241 @@
-"""`ypsi-audit report`: run every report notebook on one log and publish the results.
+"""`ypsi-audit report` and `impact`: one run specification in, one whole report set out.
 
-The recipe: check the policy; gate and assess the log once; save the assessed rows for
-the notebooks (in the output folder, owner-only); run each notebook with papermill;
-turn each into an offline HTML page; write the case list for follow-up and the
-manifest. A notebook that fails keeps its partial output, the others still run, and the
-command ends non-zero naming the notebook and the cell.
+The recipe (`run`): lock the output folder and stage the set beside it; gate and assess
+the log once; build every page in this process from one ledger (for a publication:
+protect it and audit it as an attacker would, or stop); run each page's notebook with
+papermill, which only shows the sections built here; turn each into an inert page; write
+the front page, the tables, the case lists for the safeguarding leads (internal only)
+and the manifest; move the finished set into place. A failure anywhere leaves nothing in
+the output folder: the run ends with one sentence saying what failed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .. import resources
+from ..errors import YpsiError
+from .spec import RunSpec
 
-NOTEBOOK_DIR = resources.notebook_dir()
-REPORTS: tuple[str, ...] = ("data_quality", "escalation", "recording", "fairness")
+Progress = Callable[[str], None]
+
+
+class NotebookFailed(YpsiError):
+    """A report notebook failed: nothing was written to the output folder (exit 3)."""
+
+    exit_code = 3
 
 
 @dataclass
 class ReportRun:
     out_dir: Path
-    statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pages: list[str] = field(default_factory=list)
     quarantined: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return all(s["status"] == "ok" for s in self.statuses.values())
+    manifest: dict[str, Any] = field(default_factory=dict)
 
 
-def run_report(
-    source: str | Path,
-    out_dir: str | Path,
-    *,
-    policy: str = "cheshire-quick-guide",
-    params: Mapping[str, Any] | None = None,
-    period: str | None = None,
-    settings: Sequence[str] | None = None,
-    threshold: int = 5,
-    suppression: bool = True,
-    mapping: str | Path | None = None,
-    reports: Sequence[str] = REPORTS,
-    progress: Callable[[str], None] = print,
-) -> ReportRun:
-    """Produce the report set for one log under `out_dir`."""
-    from ..assessing import load_checked_mapping
-    from ..engine import assess
-    from ..manifest import dumps, input_record, new_manifest, policy_record
-    from ..policy import load_policy
-    from ..validation import run_gate
-    from ..writing import write_table, write_text
-    from .cases import cases_for_review
+def page_names(spec: RunSpec) -> list[str]:
+    from .pages import IMPACT_PAGES, REGISTRY
 
-    chosen = load_policy(policy)
-    values = chosen.resolve_params(params)
-    out = Path(out_dir)
-    progress(f"Checking {source} ...")
-    gate = run_gate(source, mapping=load_checked_mapping(mapping))
-    assessed = assess(gate.frame, chosen, values, with_states=True)
-    work = out / "work"
-    write_table(assessed, work / "assessed.parquet", index=True)
-    write_text(
-        json.dumps(
-            {**gate.summary(), "reconciliation": gate.reconciliation()}, indent=2, default=str
-        ),
-        work / "gate.json",
-    )
-    parameters = {
-        "assessed_path": str((work / "assessed.parquet").resolve()),
-        "gate_path": str((work / "gate.json").resolve()),
-        "tables_dir": str((out / "tables").resolve()),
-        "input_name": Path(source).name,
-        "period": period,
-        "policy": chosen.label,
-        "params": values,
-        "settings": list(settings) if settings else None,
-        "threshold": threshold if suppression else 0,
-    }
-    run = ReportRun(out, quarantined=len(gate.quarantined))
-    for name in reports:
-        run.statuses[name] = _run_notebook(name, out, parameters, suppression, progress)
-    cases = cases_for_review(assessed, settings=settings)
-    write_table(cases, out / "cases_for_review.csv")
-    write_table(cases, out / "cases_for_review.xlsx")
-    manifest = new_manifest(
-        "report",
-        input=input_record(source, mapping),
-        policy=policy_record(chosen, values),
-        period=period,
-        settings=list(settings) if settings else None,
-        disclosure={"suppression": suppression, "threshold": threshold if suppression else None},
-        rows={
-            "read": gate.rows_read,
-            "assessed": len(assessed),
-            "quarantined": len(gate.quarantined),
-        },
-        notebooks=run.statuses,
-    )
-    write_text(dumps(manifest), out / "manifest.json")
-    return run
+    return list(IMPACT_PAGES) if spec.command == "impact" else list(REGISTRY)
 
 
-def _run_notebook(
-    name: str,
-    out: Path,
-    parameters: dict[str, Any],
-    suppression: bool,
-    progress: Callable[[str], None],
-) -> dict[str, Any]:
-    """Execute one notebook and export its page; never raise for a failing cell."""
+def run(spec: RunSpec, progress: Progress = print) -> ReportRun:
+    """Produce the whole report set `spec` describes, or nothing."""
+    from ..outputs import Inputs
+    from .folder import report_folder
+
+    inputs = Inputs.of(spec.input, spec.mapping, *_policy_files(spec))
+    with report_folder(spec.out, inputs) as stage:
+        log, gate = _assess(spec, progress)
+        from ..manifest import sha256
+
+        spec = spec.with_(work="work", input_sha256=sha256(spec.input))
+        work = stage.path / "work"
+        (work / "pages").mkdir(parents=True, mode=0o700)
+        names = page_names(spec)
+        progress("Building the pages ...")
+        pages, ledger, audit = _build(log, spec, names)
+        for name, page in pages.items():
+            _write(work / "pages" / f"{name}.json", page.to_json())
+        versions = _versions()
+        report_id = spec.report_id(versions)
+        shells = _shells(spec, pages, report_id, audit)
+        _run_notebooks(names, spec, stage.path, shells, progress)
+        from .front import front_page
+
+        _write(stage.path / "index.html", front_page(spec, pages, shells["index"]))
+        from .tables import write_tables
+
+        write_tables(ledger, stage.path / "tables", spec)
+        if not spec.publication:
+            _follow_up(log, spec, names, stage.path)
+        if spec.pdf:
+            from .pdf import write_pdfs
+
+            progress("Printing the pages to PDF ...")
+            write_pdfs(stage.path, ["index", *names])
+        shutil.rmtree(work)
+        manifest = _manifest(spec, gate, report_id, versions, audit, stage.path, len(log.frame))
+        stage.commit()
+    progress(f"Wrote the report set to {spec.out}.")
+    return ReportRun(Path(spec.out), names, int(gate.get("rows_quarantined", 0)), manifest)
+
+
+# ---------------------------------------------------------------------------- steps
+
+
+def _policy_files(spec: RunSpec) -> list[str]:
+    return [
+        ref.given
+        for ref in (spec.policy, spec.compare_with)
+        if ref is not None and Path(ref.given).is_file()
+    ]
+
+
+def _assess(spec: RunSpec, progress: Progress) -> tuple[Any, dict[str, Any]]:
+    from .assessed import AssessedLog
+
+    progress(f"Checking and assessing {spec.input} ...")
+    log = AssessedLog.assess(spec)
+    return log, log.gate
+
+
+def _build(log: Any, spec: RunSpec, names: Sequence[str]) -> tuple[dict, Any, dict]:
+    from .pages import build_pages
+
+    protect = None
+    if spec.publication:
+        from .protect import protector
+
+        protect = protector(spec)
+    pages, ledger = build_pages(log, spec, names, protect=protect)
+    return pages, ledger, dict(ledger.audit)
+
+
+def _follow_up(log: Any, spec: RunSpec, names: Sequence[str], folder: Path) -> None:
+    """Incident-level lists for the safeguarding leads: internal audience only."""
+    from .pages import module
+
+    for name in names:
+        write = getattr(module(name), "follow_up", None)
+        if write is not None:
+            write(log, spec, folder)
+
+
+def _write(path: Path, text: str) -> None:
+    from ..writing import write_text
+
+    write_text(text, path)
+
+
+def _versions() -> dict[str, str]:
+    from ..manifest import versions
+
+    return versions()
+
+
+def _shells(spec: RunSpec, pages: dict, report_id: str, audit: dict) -> dict[str, Any]:
+    from .front import shell_for
+
+    return {name: shell_for(spec, name, pages, report_id, audit) for name in ["index", *pages]}
+
+
+def _run_notebooks(
+    names: Sequence[str], spec: RunSpec, folder: Path, shells: dict, progress: Progress
+) -> None:
+    """Run the notebooks two at a time (the machine has two cores) and export each."""
+    with _kernel_folder() as kernels, ThreadPoolExecutor(max_workers=2) as pool:
+        jobs = {
+            name: pool.submit(_run_one, name, spec, folder, shells[name], kernels, progress)
+            for name in names
+        }
+        errors = [job.exception() for job in jobs.values() if job.exception() is not None]
+    if errors:
+        raise errors[0]
+
+
+def _run_one(
+    name: str, spec: RunSpec, folder: Path, shell: Any, kernels: Path, progress: Progress
+) -> None:
     import papermill as pm
 
-    from ..writing import write_text
-    from .html import notebook_to_html
+    from .html import notebook_page
 
-    source = NOTEBOOK_DIR / f"{name}.ipynb"
-    executed = out / f"{name}.ipynb"
-    progress(f"Running the {name.replace('_', ' ')} report ...")
+    executed = folder / f"{name}.ipynb"
+    progress(f"Running the {name.replace('_', ' ')} notebook ...")
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     try:
         pm.execute_notebook(
-            str(source),
+            str(resources.notebook_dir() / f"{name}.ipynb"),
             str(executed),
-            parameters=parameters,
-            cwd=str(NOTEBOOK_DIR),
+            parameters={"spec": spec.to_json()},
+            cwd=str(folder),
             progress_bar=False,
             kernel_name="python3",
             log_output=False,
-            kernel_manager_class=_local_kernel_manager(),
+            kernel_manager_class=_local_kernel_manager(kernels),
         )
     except pm.PapermillExecutionError as error:
-        progress(f"  failed: {name} cell {error.exec_count} raised {error.ename}: {error.evalue}")
-        return {
-            "status": "failed",
-            "cell": error.exec_count,
-            "error": error.ename,
-            "message": str(error.evalue)[:300],
-            "notebook": str(executed),
-        }
-    banner = "" if suppression else _NO_SUPPRESSION_BANNER
-    page = out / f"{name}.html"
-    write_text(notebook_to_html(executed, banner=banner), page)
-    progress(f"  wrote {page}")
-    return {"status": "ok", "notebook": str(executed), "html": str(page)}
+        kept = _keep_failed(executed, spec)
+        raise NotebookFailed(
+            f"the {name.replace('_', ' ')} report failed in cell {error.exec_count} "
+            f"({error.ename}); nothing was written to {spec.out}; the failed notebook is "
+            f"{kept}."
+        ) from None
+    normalise_notebook(executed)
+    _write(folder / f"{name}.html", notebook_page(executed, shell))
+    progress(f"  {name.replace('_', ' ')} page done")
 
 
-def _local_kernel_manager() -> type:
+def _keep_failed(executed: Path, spec: RunSpec) -> Path:
+    out = Path(spec.out)
+    keep = out.parent / f".{out.name}.failed" / executed.name
+    keep.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if executed.exists():
+        shutil.copyfile(executed, keep)
+        os.chmod(keep, 0o600)
+    return keep
+
+
+def normalise_notebook(path: Path) -> None:
+    """Identical runs give identical notebooks: no timings, no random cell ids."""
+    tree = json.loads(path.read_text(encoding="utf-8"))
+    tree.get("metadata", {}).pop("papermill", None)
+    for number, cell in enumerate(tree.get("cells", [])):
+        cell["id"] = (
+            cell.get("id")
+            if cell.get("id") and "injected" not in str(cell.get("metadata", {}).get("tags", []))
+            else f"cell-{number}"
+        )
+        meta = cell.get("metadata", {})
+        meta.pop("papermill", None)
+        meta.pop("execution", None)
+    _write(path, json.dumps(tree, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+@contextlib.contextmanager
+def _kernel_folder() -> Iterator[Path]:
+    """A private folder for the kernels' IPC files, removed whatever happens."""
+    folder = Path(tempfile.mkdtemp(prefix="ypsi-kernels-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _local_kernel_manager(folder: Path) -> type:
     """A kernel manager that talks to its kernel over local IPC files, not TCP ports:
     nothing about a report run listens on, or connects to, a network address."""
     from jupyter_client.manager import AsyncKernelManager
@@ -160,19 +244,60 @@ def _local_kernel_manager() -> type:
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.transport = "ipc"
-            # the IPC files live in a private temporary folder, not beside the notebooks
-            self.ip = os.path.join(tempfile.mkdtemp(prefix="ypsi-kernel-"), "kernel")
+            self.ip = str(Path(tempfile.mkdtemp(dir=folder)) / "kernel")
 
     return LocalKernelManager
 
 
-_NO_SUPPRESSION_BANNER = (
-    '<div role="alert" style="background:#fde7e9;border:2px solid #b00020;padding:12px;'
-    'margin:12px;font:16px sans-serif"><strong>Restricted: small numbers are NOT hidden in '
-    "this report.</strong> It was made with --no-suppression for internal use only and must "
-    "not be shared outside the safeguarding team.</div>"
-)
+def _manifest(
+    spec: RunSpec,
+    gate: dict[str, Any],
+    report_id: str,
+    versions: dict[str, str],
+    audit: dict[str, Any],
+    folder: Path,
+    assessed: int,
+) -> dict[str, Any]:
+    from ..manifest import dumps, new_manifest
+    from .folder import MANIFEST, set_files
+
+    manifest = new_manifest(
+        spec.command,
+        report_id=report_id,
+        audience=spec.audience,
+        title=spec.title,
+        input={"path": spec.input, "sha256": spec.input_sha256, "mapping": spec.mapping},
+        policy=_ref(spec.policy),
+        compare_with=_ref(spec.compare_with) if spec.compare_with else None,
+        period=spec.period,
+        settings=list(spec.settings) if spec.settings else None,
+        sweep=None if not spec.sweep else {"parameter": spec.sweep[0], "values": spec.sweep[1]},
+        disclosure={"audience": spec.audience, "threshold": spec.threshold, **audit},
+        rows={
+            "read": int(gate.get("rows_read", 0)),
+            "assessed": assessed,
+            "quarantined": int(gate.get("rows_quarantined", 0)),
+        },
+        files=set_files(folder),
+    )
+    manifest["versions"] = versions
+    _write(folder / MANIFEST, dumps(manifest))
+    return manifest
+
+
+def _ref(ref: Any) -> dict[str, Any]:
+    return {
+        "given": ref.given,
+        "label": ref.label,
+        "sha256": ref.digest,
+        "parameters": dict(ref.parameters),
+        "document": dict(ref.document),
+    }
 
 
 def main_progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def today() -> str:
+    return datetime.now(UTC).date().isoformat()

@@ -1,0 +1,216 @@
+"""Every number a report publishes, declared once: the ledger.
+
+A page never counts for itself. It declares a count table over the one incident-level
+frame of categories (`incidents`), such as settings by consistency, and reads back the
+figures it may show; rates and percentages are worked out from those figures, and a
+sentence or a chart may only cite them. Because every cell is "the incidents with these
+values", the tables' relations (the same incidents, a margin of another table) follow
+from the declarations, which is what a disclosure audit needs.
+
+For the internal audience the figures are the true counts. For a publication the ledger
+is handed, whole, to a protection method and an attacker's audit before any page is
+composed; the figures pages then read are the protected ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+TOTAL = "Total"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One published number: its value (None when withheld) and how a page shows it."""
+
+    value: float | None
+    text: str
+    withheld: str = ""  # why it is not shown (empty when it is)
+
+    @property
+    def shown(self) -> bool:
+        return self.value is not None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def count_text(value: float | None, mark: str = "") -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return mark or "not shown"
+    return f"{round(value):,}"
+
+
+def share_text(value: float | None, decimals: int = 0) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "not shown"
+    return f"{100 * value:.{decimals}f}%"
+
+
+@dataclass
+class CountTable:
+    """Counts of incidents by the values of one or two categories, with margins."""
+
+    name: str
+    caption: str
+    rows: str | None
+    cols: str | None
+    row_order: list[str]
+    col_order: list[str]
+    true: pd.DataFrame  # rows x cols, with a TOTAL row and column when margins
+    margins: bool
+    shown: pd.DataFrame = field(default=None)  # type: ignore[assignment]
+    marks: pd.DataFrame = field(default=None)  # type: ignore[assignment]
+    where: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.shown is None:
+            self.shown = self.true.astype(float)
+        if self.marks is None:
+            self.marks = pd.DataFrame("", index=self.true.index, columns=self.true.columns)
+
+    def value(self, row: str = TOTAL, col: str = TOTAL) -> Figure:
+        """One published cell (`TOTAL` for a margin)."""
+        number = self.shown.at[row, col]
+        mark = self.marks.at[row, col]
+        if pd.isna(number):
+            return Figure(None, mark or "not shown", mark or "withheld")
+        return Figure(float(number), count_text(number), "")
+
+    def row_values(self, row: str) -> dict[str, Figure]:
+        return {col: self.value(row, col) for col in self.shown.columns}
+
+    def share(
+        self,
+        numerator: Sequence[str] | str,
+        denominator: Sequence[str] | str,
+        row: str = TOTAL,
+        *,
+        axis: str = "cols",
+    ) -> Figure:
+        """A share worked out from published cells of one row (or column): the numerator
+        cells over the denominator cells, withheld where any of them is."""
+        nums = [numerator] if isinstance(numerator, str) else list(numerator)
+        dens = [denominator] if isinstance(denominator, str) else list(denominator)
+        pick = (lambda c: self.value(row, c)) if axis == "cols" else (lambda r: self.value(r, row))
+        top = [pick(c) for c in nums]
+        bottom = [pick(c) for c in dens]
+        if any(not f.shown for f in (*top, *bottom)):
+            return Figure(None, "not shown", "rests on a number not shown")
+        total = sum(f.value for f in bottom)  # type: ignore[misc]
+        if total <= 0:
+            return Figure(None, "none", "no incidents")
+        value = sum(f.value for f in top) / total  # type: ignore[misc]
+        return Figure(value, share_text(value), "")
+
+    def frame(self, *, include_margins: bool = True) -> pd.DataFrame:
+        """The published counts as numbers (NaN where withheld)."""
+        out = self.shown
+        if not include_margins and self.margins:
+            out = out.drop(index=TOTAL, errors="ignore").drop(columns=TOTAL, errors="ignore")
+        return out
+
+
+class Ledger:
+    """The declared tables of one run, over one incident frame of categories."""
+
+    def __init__(self, incidents: pd.DataFrame, *, audience: str = "internal") -> None:
+        self.incidents = incidents
+        self.audience = audience
+        self.tables: dict[str, CountTable] = {}
+        self.protected = False
+        self.audit: dict[str, Any] = {}
+        self._overrides: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
+
+    # ------------------------------------------------------------------ declaring
+
+    def table(
+        self,
+        name: str,
+        *,
+        caption: str,
+        rows: str | None = None,
+        cols: str | None = None,
+        where: np.ndarray | None = None,
+        row_order: Sequence[str] | None = None,
+        col_order: Sequence[str] | None = None,
+        margins: bool = True,
+    ) -> CountTable:
+        """Incidents counted by `rows` x `cols` (columns of `incidents`) among those
+        `where` selects. Orders default to the categories' own order; every value in the
+        order appears, zero or not."""
+        if name in self.tables:
+            return self.tables[name]
+        if self.protected:
+            raise RuntimeError(
+                f"table {name} was not declared before the ledger was protected: a page "
+                "must declare the same tables whatever the figures say"
+            )
+        frame = self.incidents if where is None else self.incidents[np.asarray(where, bool)]
+        r_order = self._order(rows, row_order)
+        c_order = self._order(cols, col_order)
+        true = _crosstab(frame, rows, cols, r_order, c_order, margins)
+        table = CountTable(name, caption, rows, cols, r_order, c_order, true, margins, where=where)
+        if name in self._overrides:
+            table.shown, table.marks = self._overrides[name]
+        self.tables[name] = table
+        return table
+
+    def count(self, name: str, *, caption: str, where: np.ndarray | None = None) -> Figure:
+        """One number: the incidents `where` selects."""
+        return self.table(name, caption=caption, where=where, margins=True).value()
+
+    def _order(self, column: str | None, order: Sequence[str] | None) -> list[str]:
+        if column is None:
+            return [TOTAL]
+        if order is not None:
+            return [str(v) for v in order]
+        values = self.incidents[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            return [str(v) for v in values.cat.categories]
+        return sorted(str(v) for v in values.dropna().unique())
+
+    # ------------------------------------------------------------------ protecting
+
+    def publish_with(
+        self, protect: Callable[[Ledger], dict[str, tuple[pd.DataFrame, pd.DataFrame]]]
+    ) -> None:
+        """Replace every table's figures with what `protect` says may be published
+        (values with NaN where withheld, and the marks a page shows instead)."""
+        published = protect(self)
+        self._overrides = published
+        for name, table in self.tables.items():
+            table.shown, table.marks = published[name]
+        self.protected = True
+
+
+def _crosstab(
+    frame: pd.DataFrame,
+    rows: str | None,
+    cols: str | None,
+    row_order: list[str],
+    col_order: list[str],
+    margins: bool,
+) -> pd.DataFrame:
+    n = len(frame)
+    r = frame[rows].astype(str).to_numpy() if rows else np.full(n, TOTAL, dtype=object)
+    c = frame[cols].astype(str).to_numpy() if cols else np.full(n, TOTAL, dtype=object)
+    r_index = pd.Index(row_order)
+    c_index = pd.Index(col_order)
+    ri = r_index.get_indexer(r)
+    ci = c_index.get_indexer(c)
+    keep = (ri >= 0) & (ci >= 0)
+    counts = np.zeros((len(r_index), len(c_index)), dtype=np.int64)
+    np.add.at(counts, (ri[keep], ci[keep]), 1)
+    table = pd.DataFrame(counts, index=r_index, columns=c_index)
+    if margins and (rows or cols):
+        if cols:
+            table[TOTAL] = table.sum(axis=1)
+        if rows:
+            table.loc[TOTAL] = table.sum(axis=0)
+    return table
