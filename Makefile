@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SAMPLE := data/samples/sample_trust_log.csv
 
-.PHONY: setup audit test lint bench bench-report sample clean chromium wheel
+.PHONY: setup audit test lint bench bench-report bench-engines sample clean chromium java wheel
 
 $(STAMP): requirements.lock pyproject.toml setup.py
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -27,8 +27,14 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+## Debian's headless Java 17 (or newer), for the Spark test: PySpark runs the compiled
+## policy in local mode (needs root, as on CI).
+java:
+	@java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])' || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+
 ## The whole test suite (what CI runs).
-test: $(STAMP) chromium
+test: $(STAMP) chromium java
 	$(BIN)/ruff check ypsi_audit tests benchmarks
 	$(BIN)/python -m pytest -q
 
