@@ -1,0 +1,33 @@
+"""Fixtures shared by the report tests: a full report set on the shipped sample, made once
+per test session (a run takes tens of seconds, so tests share it rather than repeat it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ypsi_audit import resources
+
+
+def _run(out: Path, **options) -> Path:
+    from ypsi_audit.reports.runner import run
+    from ypsi_audit.reports.spec import RunSpec
+
+    spec = RunSpec.build(
+        "report", input=str(resources.sample_log()), out=str(out), title="Sample Trust", **options
+    )
+    run(spec, progress=lambda _: None)
+    return out
+
+
+@pytest.fixture(scope="session")
+def sample_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The internal report set on the shipped sample (every page, every table)."""
+    return _run(tmp_path_factory.mktemp("sample-report") / "internal")
+
+
+@pytest.fixture(scope="session")
+def publication_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The publication report set on the shipped sample (protected and audited)."""
+    return _run(tmp_path_factory.mktemp("sample-report") / "publication", audience="publication")
