@@ -19,8 +19,8 @@ setup: $(STAMP)
 
 ## The main job: assess the shipped sample log and write the full report set under reports/.
 audit: $(STAMP)
-	$(BIN)/ypsi-audit assess $(SAMPLE) --out reports/sample/assessment.csv
-	$(BIN)/ypsi-audit report $(SAMPLE) --out reports/sample
+	$(BIN)/ypsi-audit assess $(SAMPLE) --out reports/sample-assessment.csv
+	$(BIN)/ypsi-audit report $(SAMPLE) --out reports/sample --title "Sample Trust (invented data)"
 
 ## Debian's Chromium, for the offline checks of the report pages (needs root, as on CI).
 chromium:
