@@ -45,6 +45,15 @@ PERSONAL = {
 }
 
 
+ECOLE = "École Sainte-Anne"
+REGISTER = f"""\
+settings:
+  {ECOLE}: S01
+  Oakfield Primary School: S02
+  St Mary's High School: S03
+"""
+
+
 def vignettes() -> pd.DataFrame:
     return pd.read_csv(VIGNETTES, dtype=str, keep_default_na=False)
 
@@ -138,6 +147,7 @@ class Case:
     # exit 2: fragments the one-line message must contain, and a value it must never show
     message: tuple[str, ...] = ()
     secret: str | None = None
+    mapping: str | None = None  # the text of a mapping file to run with (--mapping)
 
 
 CASES: dict[str, Case] = {
@@ -148,8 +158,13 @@ CASES: dict[str, Case] = {
     ),
     "semicolons": Case(csv_of(cells(), sep=";"), 0),
     "tabs": Case(csv_of(cells(), sep="\t"), 0),
-    "windows-1252": Case(csv_of(cells((0, "expected_gaps", "café")), encoding="cp1252"), 0),
-    "utf-8-bom": Case(csv_of(cells((0, "expected_gaps", "café")), encoding="utf-8-sig"), 0),
+    # Accented text is legitimate in one place: a setting's name that the register lists.
+    "windows-1252": Case(
+        csv_of(cells((0, "setting_id", ECOLE)), encoding="cp1252"), 0, mapping=REGISTER
+    ),
+    "utf-8-bom": Case(
+        csv_of(cells((0, "setting_id", ECOLE)), encoding="utf-8-sig"), 0, mapping=REGISTER
+    ),
     "binary-junk": Case(raw_bytes(bytes(range(256)) * 16), 2, message=("binary",)),
     "duplicate-ids": Case(
         csv_of(cells((1, "incident_id", "P01"))),
@@ -193,8 +208,57 @@ CASES: dict[str, Case] = {
     "answer-key-with-personal-data": Case(
         csv_of(cells((3, "expected_gaps", PERSONAL["email"]))),
         2,
-        message=("column expected_gaps", "personal data", "rows 5"),
+        message=("column expected_gaps", "not contract values", "personal data", "row 5"),
         secret=PERSONAL["email"],
+    ),
+    "answer-key-with-a-name": Case(
+        csv_of(cells((3, "expected_consistency", "Jane Smith"))),
+        2,
+        message=("column expected_consistency", "not contract values", "row 5"),
+        secret="Jane Smith",
+    ),
+    "answer-key-in-capitals": Case(csv_of(cells((3, "expected_experimental", "TRUE"))), 0),
+    "name-in-setting_id": Case(
+        csv_of(cells((3, "setting_id", "Jane Smith"), (5, "setting_id", "Jane Smith"))),
+        2,
+        message=("column setting_id", "not setting codes", "rows 5, 7", "settings:"),
+        secret="Jane Smith",
+    ),
+    "name-shaped-code-in-incident_id": Case(
+        csv_of(cells((3, "incident_id", "JaneSmith"))),
+        2,
+        message=("column incident_id", "read as a person's name", "row 5"),
+        secret="JaneSmith",
+    ),
+    "name-shaped-code-in-setting_id": Case(
+        csv_of(cells((3, "setting_id", "Jane_Smith"))),
+        2,
+        message=("column setting_id", "read as a person's name", "row 5", "settings:"),
+        secret="Jane_Smith",
+    ),
+    "long-incident_id": Case(
+        csv_of(cells((3, "incident_id", "X" * 33))),
+        2,
+        message=("column incident_id", "at most 32 characters", "row 5"),
+    ),
+    "setting-name-in-the-register": Case(
+        csv_of(cells((3, "setting_id", "oakfield  PRIMARY school"))), 0, mapping=REGISTER
+    ),
+    "setting-typo-caught-by-the-register": Case(
+        csv_of(cells((3, "setting_id", "S1"))),
+        2,
+        message=("column setting_id", "listed under settings: in", "row 5", "typo"),
+        mapping=REGISTER,
+    ),
+    "unlisted-setting-name": Case(
+        csv_of(cells((3, "setting_id", "Jane Smith"))),
+        2,
+        message=("column setting_id", "neither a name nor a code", "row 5"),
+        secret="Jane Smith",
+        mapping=REGISTER,
+    ),
+    "contract-style-codes": Case(
+        csv_of(cells((0, "incident_id", "INC-000232"), (1, "incident_id", "inc_000233"))), 0
     ),
     "day-first-dates": Case(
         csv_of(cells((0, "reported_on", "13/04/2025"), (0, "decided_on", "14/04/2025"))), 0
@@ -208,7 +272,7 @@ for kind, value in PERSONAL.items():
         CASES[f"{kind}-in-{column}"] = Case(
             csv_of(cells((3, column, value))),
             2,
-            message=(f"column {column}", "personal data", "rows 5"),
+            message=(f"column {column}", "personal data", "row 5"),
             secret=value,
         )
 
@@ -291,6 +355,15 @@ def check_assess(case: Case, code: int, out: str, err: str, target: Path) -> Non
         assert not quarantine.exists()
 
 
+def with_mapping(case: Case, folder: Path) -> list[str]:
+    """The --mapping option for a case that needs one (its file written beside the log)."""
+    if case.mapping is None:
+        return []
+    path = folder / "mapping.yaml"
+    path.write_text(case.mapping, encoding="utf-8")
+    return ["--mapping", str(path)]
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_corpus_validate_and_assess(
     name: str, tmp_path: Path, capsys: pytest.CaptureFixture
@@ -298,14 +371,15 @@ def test_corpus_validate_and_assess(
     case = CASES[name]
     source = case.build(tmp_path)
     before = source.read_bytes()
-    code = main(["validate", str(source)])
+    extra = with_mapping(case, tmp_path)
+    code = main(["validate", str(source), *extra])
     captured = capsys.readouterr()
     check_validate(case, code, captured.out, captured.err)
 
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     target = out_dir / "audit.csv"
-    code = main(["assess", str(source), "--out", str(target)])
+    code = main(["assess", str(source), "--out", str(target), *extra])
     captured = capsys.readouterr()
     check_assess(case, code, captured.out, captured.err, target)
     assert source.read_bytes() == before  # the input is never modified
@@ -353,10 +427,14 @@ def test_encodings_keep_accented_text(
 ) -> None:
     source = CASES[name].build(tmp_path)
     target = tmp_path / "audit.csv"
-    assert main(["assess", str(source), "--out", str(target)]) == 0
+    extra = with_mapping(CASES[name], tmp_path)
+    assert main(["assess", str(source), "--out", str(target), *extra]) == 0
     capsys.readouterr()
     table = pd.read_csv(target, dtype=str, keep_default_na=False, encoding="utf-8")
-    assert table["expected_gaps"].iloc[0] == "café"
+    # The name was read with its accent (else the register would not know it) and
+    # became the setting's code: a setting's name never reaches the output.
+    assert table["setting_id"].iloc[0] == "S01"
+    assert ECOLE not in target.read_text(encoding="utf-8")
     assert table.columns[0] == "incident_id"  # no BOM glued to the first header
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,17 +26,18 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from . import contract, resources
-from .errors import InputError, did_you_mean
+from .errors import InputError, closest
 from .loading import LoadResult, read_incidents
-from .mapping import ColumnMapping
+from .mapping import CODE_RULE, ColumnMapping
+from .parsing import ANSWER_KEY_PREFIX, REFUSING_CHECKS
 
 EXPECTATIONS_DIR = resources.expectations_dir()
 FAILURE_COLUMNS = ("row", "incident_id", "column", "check", "reason")
-# Answer-key columns of hand-worked cases (expected_outcome, ...): allowed beside the
-# contract's columns, still screened for personal data, never assessed.
-ANSWER_KEY_PREFIX = "expected_"
+# Answer-key columns of hand-worked cases (expected_outcome, ...; ANSWER_KEY_PREFIX) are
+# allowed beside the contract's columns, hold contract values only, and are never assessed.
 MAX_ROWS_SHOWN = 10
 # Every failing row's index label (COMPLETE), but not GX's query string spelling them
 # all out again, which costs one more pass over the rows per check.
@@ -152,17 +154,20 @@ def run_gate(
 
 
 def refuse_personal_values(loaded: LoadResult) -> None:
-    """Unreadable values shaped like personal data, and personal-looking answer keys."""
+    """Refuse the file when a value may be personal data: an identifier that is not a
+    code (or not in the settings register), an answer key that is not a contract value,
+    an unreadable value shaped like personal data. Nothing refused is repeated."""
     from .privacy import personal_mask
 
-    hits = loaded.problems[loaded.problems["check"] == "personal_data"]
+    hits = loaded.problems[loaded.problems["check"].isin(REFUSING_CHECKS)]
     if len(hits):
-        column = str(hits["column"].iloc[0])
-        raise _personal(loaded.path, column, hits.loc[hits["column"] == column, "row"])
+        column, check = str(hits["column"].iloc[0]), str(hits["check"].iloc[0])
+        same = hits[(hits["column"] == column) & (hits["check"] == check)]
+        raise _refusal(loaded, column, check, same["row"])
     for column in loaded.extra_columns:
         mask = personal_mask(loaded.frame[column]).to_numpy()
         if mask.any():
-            raise _personal(loaded.path, column, loaded.frame.index[mask])
+            raise _personal(loaded.path, loaded.label(column), loaded.frame.index[mask])
 
 
 def refuse_file_level_failures(loaded: LoadResult, results: list[tuple[Check, Any]]) -> None:
@@ -171,47 +176,98 @@ def refuse_file_level_failures(loaded: LoadResult, results: list[tuple[Check, An
             continue
         if check.personal:
             rows = _rows(result, loaded.frame)
-            raise _personal(loaded.path, check.column or "", rows)
+            raise _personal(loaded.path, loaded.label(check.column or ""), rows)
         if check.check == "only_contract_columns":
-            raise _unknown_columns(loaded.path, check, result)
+            raise _unknown_columns(loaded, check, result)
         if check.config["type"].startswith("expect_table") or not check.column:
             raise RefusedInput(loaded.path, check.reason)
 
 
-def _unknown_columns(path: str, check: Check, result: Any) -> RefusedInput:
-    """Name the columns the contract does not know, with the closest contract name."""
-    details = result.result.get("details", {}).get("mismatched", {})
-    from .privacy import looks_personal
+def _unknown_columns(loaded: LoadResult, check: Check, result: Any) -> RefusedInput:
+    """Name the columns the contract does not know by their number in the file, never by
+    their header (a header row can be a row of data), with the closest contract name."""
+    from .privacy import PERSONAL_COLUMN_HINTS
 
+    details = result.result.get("details", {}).get("mismatched", {})
     columns = [str(c) for c in details.get("unexpected", [])]
-    # A header can itself be personal data (an e-mail pasted into the header row).
-    unknown = [c for c in columns if looks_personal(c) is None]
-    if len(unknown) < len(columns):
-        unknown.append(f"{len(columns) - len(unknown)} whose header is shaped like personal data")
-    hints = [
-        f"for {c} {did_you_mean(c, contract.COLUMN_NAMES)}"
-        for c in unknown
-        if "did you mean" in did_you_mean(c, contract.COLUMN_NAMES)
-    ]
-    hint = "remove them, or drop them with a --mapping file"
-    if hints:
-        hint = "; ".join(hints) + "; otherwise " + hint
+    columns.sort(key=lambda c: loaded.numbers.get(c, 0))
+    named = []
+    for column in columns:
+        number = loaded.numbers.get(column)
+        where = f"column {number}" if number is not None else "a column"
+        if column in PERSONAL_COLUMN_HINTS:  # our own word: naming it reveals nothing
+            named.append(f"{where} (a {column} column)")
+        elif (best := closest(column, contract.COLUMN_NAMES)) is not None:
+            named.append(f"{where} (is it {best}?)")
+        else:
+            named.append(where)
+    listed = ", ".join(named)
     return RefusedInput(
-        path,
-        f"column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: " + check.reason,
-        hint=hint,
+        loaded.path,
+        f"{listed}: {check.reason}",
+        hint="remove them, correct their header, or drop them with a --mapping file",
     )
 
 
-def _personal(path: str, column: str, rows: Iterable[int]) -> RefusedInput:
-    rows = sorted(int(r) for r in rows)
+def _refusal(loaded: LoadResult, column: str, check: str, rows: Iterable[int]) -> RefusedInput:
+    """One sentence per kind of refused value: column, rows, why, what to do."""
+    label = loaded.label(column)
+    shown = _row_list(rows)
+    withheld = "they are not shown, the whole file is refused and nothing is written"
+    register = loaded.register or "a mapping file"
+    if check == "personal_data":
+        return _personal(loaded.path, label, rows)
+    if check == "not_in_settings_register":
+        return RefusedInput(
+            loaded.path,
+            f"column {label} holds values that are neither a name nor a code listed under "
+            f"settings: in {register} ({shown}); such a value may be a typo (S1 for S01) "
+            f"or personal data, so {withheld}",
+            hint=f"add each setting to settings: in {register} with its code, or correct "
+            "the values",
+        )
+    if check == "not_an_answer_key_value":
+        return RefusedInput(
+            loaded.path,
+            f"column {label} holds values that are not contract values ({shown}); an "
+            "answer-key column holds outcome or consistency codes, rule ids joined by ; "
+            f"or true/false, and anything else may be personal data, so {withheld}",
+            hint="correct them, or remove the column",
+        )
+    what = "setting code" if column == "setting_id" else "pseudonymous code"
+    if check == "looks_like_a_name":
+        problem = (
+            f"column {label} holds values that read as a person's name ({shown}); "
+            f"{column} must be a {what}, so {withheld}"
+        )
+    else:
+        problem = (
+            f"column {label} holds values that are not {what}s ({shown}): a {what} is "
+            f"{CODE_RULE}, and a value of another shape may be personal data, so {withheld}"
+        )
+    if column == "setting_id":
+        hint = (
+            f"use the settings' codes, or list each setting's name with its code under "
+            f"settings: in {register} (give it with --mapping)"
+        )
+    else:
+        hint = "give each incident a pseudonymous code such as INC-0001"
+    return RefusedInput(loaded.path, problem, hint=hint)
+
+
+def _row_list(rows: Iterable[int]) -> str:
+    rows = sorted({int(r) for r in rows})
     shown = ", ".join(str(r) for r in rows[:MAX_ROWS_SHOWN])
     more = f" and {len(rows) - MAX_ROWS_SHOWN} more" if len(rows) > MAX_ROWS_SHOWN else ""
+    return f"row{'s' if len(rows) != 1 else ''} {shown}{more}"
+
+
+def _personal(path: str, column: str, rows: Iterable[int]) -> RefusedInput:
     return RefusedInput(
         path,
-        f"column {column} holds values shaped like personal data (rows {shown}{more}); "
+        f"column {column} holds values shaped like personal data ({_row_list(rows)}); "
         "the whole file is refused and nothing is written",
-        hint="replace them with pseudonymous codes and run again",
+        hint="replace them with pseudonymous codes, or remove them, and run again",
     )
 
 
@@ -235,6 +291,10 @@ def load_checks(directory: str | Path = EXPECTATIONS_DIR) -> tuple[Check, ...]:
                 )
             if any(c.check == meta["check"] for c in checks):
                 raise InputError(str(path), f"check id {meta['check']} is used twice")
+            if meta.get("column_set_from_contract"):
+                # The contract's columns are written once, in contract.py.
+                kwargs = {**config["kwargs"], "column_set": list(contract.COLUMN_NAMES)}
+                config = {**config, "kwargs": kwargs}
             checks.append(
                 Check(
                     tree["name"],
@@ -257,10 +317,10 @@ def validate_frame(
     time at a million rows is GX copying and hashing the data it is handed, not the
     number of checks.
     """
+    gx = _quiet_gx()
     checks = load_checks(str(directory))
     for suite_name in dict.fromkeys(c.suite for c in checks):
         _build_suite(suite_name, [c for c in checks if c.suite == suite_name], directory)
-    gx = _quiet_gx()
 
     context = gx.get_context(mode="ephemeral")
     _silence(context)
@@ -278,7 +338,7 @@ def validate_frame(
             gx.ValidationDefinition(name=name, data=batch, suite=suite)
         )
         run = definition.run(
-            batch_parameters={"dataframe": frame[_columns_for(mine, frame)]},
+            batch_parameters={"dataframe": _batch(frame, mine)},
             expectation_parameters={"today": stamp},
             result_format=RESULT_FORMAT,
         )
@@ -302,10 +362,29 @@ def _runs(checks: Iterable[Check]) -> list[list[Check]]:
     per check, and hashes every batch it is handed; so each check is given only the
     columns it reads, and checks that read the same columns share one batch.
     """
-    groups: dict[tuple[str, ...] | None, list[Check]] = {}
+    groups: dict[tuple[tuple[str, ...] | None, bool], list[Check]] = {}
     for check in checks:
-        groups.setdefault(_reads(check), []).append(check)
+        groups.setdefault((_reads(check), check.personal), []).append(check)
     return list(groups.values())
+
+
+def _batch(frame: pd.DataFrame, checks: list[Check]) -> pd.DataFrame:
+    """The columns a run reads; personal-data checks read them normalised exactly as the
+    screen in privacy.py does (`_runs` never mixes them with other checks)."""
+    view = frame[_columns_for(checks, frame)]
+    if not checks[0].personal:
+        return view
+    from .privacy import normalise_array
+
+    return pd.DataFrame(
+        {
+            name: pd.arrays.ArrowStringArray(
+                pa.chunked_array([normalise_array(pa.array(view[name].astype("string").array))])
+            )
+            for name in view.columns
+        },
+        index=view.index,
+    )
 
 
 def _suites(checks: Iterable[Check]) -> str:
@@ -346,10 +425,15 @@ def _raise_if_broken(check: Check, result: Any) -> None:
 
 
 def _quiet_gx() -> Any:
+    """GX, imported without a word: it probes optional back ends (Spark and others) when
+    imported, and one installed beside it may print warnings that would break the
+    one-line message the command line promises."""
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     for name in ("great_expectations", "great_expectations.core", "posthog"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    import great_expectations as gx
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import great_expectations as gx
 
     return gx
 
