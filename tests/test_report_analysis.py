@@ -11,7 +11,6 @@ from support import NO_FACTORS, frame_of, report_on
 from ypsi_audit.cli import main
 from ypsi_audit.engine import assess
 from ypsi_audit.reports import analysis, narrative
-from ypsi_audit.reports.cases import cases_for_review
 from ypsi_audit.reports.context import header
 from ypsi_audit.reports.schedule import load_jobs
 from ypsi_audit.synth import generate
@@ -151,18 +150,6 @@ def test_sentences_never_reveal_a_hidden_count(tmp_path: Path) -> None:
     text = narrative.escalation_summary(report, analysis.agreement_table(frame), funnels)
     assert "fewer than 5 incidents were handled" in text and " 3 " not in text
     assert header("n_incidents") == "Incidents" and header("low_referred") == "95% interval from"
-
-
-def test_case_list_puts_under_escalation_first(assessed: pd.DataFrame) -> None:
-    cases = cases_for_review(assessed)
-    order = cases["consistency"].map({"under_escalation": 0, "over_escalation": 1}).fillna(2)
-    assert order.is_monotonic_increasing
-    assert set(cases["incident_id"]) <= set(assessed["incident_id"])
-    assert (
-        not cases["consistency"].isin(["consistent_referral"]).any()
-        or (cases.loc[cases["consistency"] == "consistent_referral", "recording_gaps"] != "").all()
-    )
-    assert cases["why"].str.len().gt(0).all()
 
 
 def test_schedule_file_is_checked(tmp_path: Path) -> None:

@@ -3,12 +3,18 @@
 Outputs hold sensitive records, so a file is written to a temporary name in the same
 folder, restricted to its owner, and only then renamed into place: a reader never sees
 half a file and a failed run never leaves one behind.
+
+A spreadsheet opening a CSV runs any cell that looks like a formula (`=HYPERLINK(...)`,
+`+cmd|...`, `@SUM(...)`, `-2+3`), so every CSV written here has such text cells
+neutralised with a leading apostrophe (`'=HYPERLINK(...)`); numbers are left alone, and a
+workbook keeps formula-like text as text without any change.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +31,74 @@ XLSX_OPTIONS = {
 }
 
 
-def as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Booleans as true/false, dates as YYYY-MM-DD, blanks empty: the contract's spelling."""
+# A cell a spreadsheet reads as a formula starts with one of these (OWASP's list).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Text that is only a number (-2, +3.5, -1e5) is read as that number, never as a formula.
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+NEUTRALISER = "'"
+
+
+def is_formula_like(value: object) -> bool:
+    """True for text a spreadsheet would read as a formula: a leading =, +, -, @, tab or
+    carriage return, unless the whole text is a plain number."""
+    return (
+        isinstance(value, str)
+        and value.startswith(FORMULA_START)
+        and PLAIN_NUMBER.fullmatch(value) is None
+    )
+
+
+def neutralise(value: object) -> object:
+    """`value` with a leading apostrophe when a spreadsheet would run it; else unchanged."""
+    return NEUTRALISER + value if is_formula_like(value) else value  # type: ignore[operator]
+
+
+def csv_cell(value: object) -> object:
+    """A text cell as a CSV file may safely hold it: neutralised, and a carriage return
+    written as a line break (Python's CSV writer does not quote a bare carriage return, so
+    a reader would split the row there)."""
+    value = neutralise(value)
+    if isinstance(value, str) and "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
+def _needs_care(values: pd.Series) -> np.ndarray:
+    text = values.astype("string")
+    risky = text.str.match(r"[=+\-@\t\r]") | text.str.contains("\r", regex=False)
+    return risky.fillna(False).to_numpy(dtype=bool)
+
+
+def neutralise_column(column: pd.Series) -> pd.Series:
+    """A column with its formula-like text cells neutralised (`csv_cell`). Numbers, dates
+    and booleans are never touched; a category column is checked through its categories."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        checked = pd.Series(dtype.categories, dtype=object)
+    elif pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
+        checked = column
+    else:
+        return column
+    if not _needs_care(checked).any():
+        return column
+    return column.astype(object).map(csv_cell, na_action="ignore")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell, column name and index label a spreadsheet would read as a formula,
+    neutralised (see `is_formula_like`); the frame is not changed in place."""
+    out = pd.DataFrame(
+        {name: neutralise_column(column) for name, column in frame.items()}, index=frame.index
+    )
+    out.columns = [csv_cell(str(name)) for name in frame.columns]
+    if frame.index.dtype == object or pd.api.types.is_string_dtype(frame.index.dtype):
+        out.index = frame.index.map(csv_cell)
+    return out
+
+
+def as_text(frame: pd.DataFrame, *, csv: bool = False) -> pd.DataFrame:
+    """Booleans as true/false, dates as YYYY-MM-DD, blanks empty: the contract's spelling.
+    With `csv`, formula-like text is neutralised too (for a file a spreadsheet may open)."""
     out = {}
     for name, column in frame.items():
         dtype = column.dtype
@@ -40,7 +112,8 @@ def as_text(frame: pd.DataFrame) -> pd.DataFrame:
             out[name] = column.dt.strftime("%Y-%m-%d")
         else:
             out[name] = column
-    return pd.DataFrame(out, index=frame.index)
+    text = pd.DataFrame(out, index=frame.index)
+    return neutralise_formulas(text) if csv else text
 
 
 @contextlib.contextmanager
@@ -100,7 +173,7 @@ def write_table_to(frame: pd.DataFrame, temp: Path, suffix: str, *, index: bool 
     if suffix not in TABLE_SUFFIXES:
         raise ValueError(f"{temp}: write .csv, .parquet or .xlsx")
     if suffix == ".csv":
-        as_text(frame).to_csv(temp, index=index, encoding="utf-8", lineterminator="\n")
+        as_text(frame, csv=True).to_csv(temp, index=index, encoding="utf-8", lineterminator="\n")
     elif suffix == ".parquet":
         frame.to_parquet(temp, index=index)
     else:
