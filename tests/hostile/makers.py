@@ -186,11 +186,12 @@ def _formula_cells(path: Path, *, cached: bool = False) -> None:
     _workbook(path, sheet)
 
 
-def _xlsx_log(path: Path, *, copy: str, sheet: str = "Sheet1", set: list | None = None) -> None:
-    """A CSV fixture as a workbook (cells as text), on a sheet of the given name."""
+def _xlsx_log(path: Path, *, source: str, sheet: str = "Sheet1", cells: list | None = None) -> None:
+    """A CSV fixture as a workbook (cells as text, `cells` edited as csv_edit's `set`), on
+    a sheet of the given name."""
     import openpyxl
 
-    rows = list(csv.reader(io.StringIO(_csv_edit(fixture(copy), set or []))))
+    rows = list(csv.reader(io.StringIO(_csv_edit(fixture(source), cells or []))))
     book = openpyxl.Workbook()
     book.active.title = sheet
     for row in rows:
@@ -198,7 +199,32 @@ def _xlsx_log(path: Path, *, copy: str, sheet: str = "Sheet1", set: list | None 
     book.save(path)
 
 
+# ------------------------------------------------------------------- text and YAML
+
+
+def _recoded(path: Path, *, source: str, codec: str = "utf-8", ending: str = "\n") -> None:
+    """A text fixture in another encoding (no byte-order mark unless the codec writes
+    one) or with other line endings (CR alone, as classic Mac OS wrote)."""
+    text = fixture(source).read_text(encoding="utf-8").replace("\n", ending)
+    path.write_bytes(text.encode(codec))
+
+
+def _big_text(path: Path, *, size: int, line: str = "# a comment\n") -> None:
+    path.write_bytes((line * (size // len(line) + 1)).encode("utf-8"))
+
+
+def _yaml_laughs(path: Path, *, section: str = "drop", levels: int = 9) -> None:
+    """'Billion laughs': ten aliases per level, so level 9 stands for 10^9 words."""
+    lines = ["l0: &l0 [" + ", ".join(["lol"] * 10) + "]"]
+    lines += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]" for i in range(1, levels)]
+    lines.append(f"{section}: *l{levels - 1}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 MAKERS: dict[str, Callable[..., None]] = {
+    "recoded": _recoded,
+    "big_text": _big_text,
+    "yaml_laughs": _yaml_laughs,
     "symlink": _symlink,
     "hardlink": _hardlink,
     "folder": _folder,
