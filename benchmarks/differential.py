@@ -50,7 +50,11 @@ def comparable(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     out = {}
     for name in columns:
         series = frame[name]
-        if pd.api.types.is_bool_dtype(series.dtype) or str(series.dtype) == "boolean":
+        if (
+            name == "experimental"
+            or pd.api.types.is_bool_dtype(series.dtype)
+            or str(series.dtype) == "boolean"
+        ):
             values = series.astype("boolean").map({True: "true", False: "false"})
         elif states.is_state(name):
             values = series.astype("Int64").astype("string")

@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     assess.add_argument(
         "--strict", action="store_true", help="refuse the whole file if any row fails a check"
     )
+    _engine_options(assess)
     assess.set_defaults(handler=_assess)
 
     validate = commands.add_parser(
@@ -212,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     synth.add_argument("--out", required=True, help="OUT.csv, OUT.parquet or OUT.xlsx")
     synth.set_defaults(handler=_synth)
+    _sql_command(commands)
     return parser
 
 
@@ -272,6 +274,8 @@ def parse_params(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def _assess(args: argparse.Namespace) -> int:
+    if args.engine == "duckdb":
+        return _assess_duckdb(args)
     from .assessing import assess_file
 
     result = assess_file(
@@ -420,6 +424,94 @@ def _plant(text: str, option: str, example: str) -> tuple[str, float]:
     if not target or not 0 <= value <= 1:
         raise YpsiError(f"{option} {text}: write it like {example}, with a strength from 0 to 1.")
     return target, value
+
+
+def _engine_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--engine",
+        choices=("pandas", "duckdb"),
+        default="pandas",
+        help="pandas (default): in memory; duckdb: CSV or Parquet of any size, out of core",
+    )
+    command.add_argument(
+        "--memory-limit",
+        default="4GB",
+        metavar="SIZE",
+        help="duckdb only: memory DuckDB may use before spilling to disk (default 4GB)",
+    )
+
+
+def _assess_duckdb(args: argparse.Namespace) -> int:
+    from .duck_job import assess_file
+
+    for option, value in (("--mapping", args.mapping), ("--sheet", args.sheet)):
+        if value:
+            raise YpsiError(
+                f"{option} works with --engine pandas only; leave it out, or use pandas."
+            )
+    try:
+        result = assess_file(
+            args.input,
+            args.out,
+            policy=args.policy,
+            params=parse_params(args.param),
+            strict=args.strict,
+            memory_limit=args.memory_limit,
+        )
+    except ValueError as error:
+        raise YpsiError(f"--memory-limit: {error}.") from None
+    print(result.text)
+    return result.exit_code
+
+
+def _sql_command(commands: argparse._SubParsersAction) -> None:
+    sql = commands.add_parser(
+        "sql",
+        help="print a policy as one SQL query, to run where the data is",
+        description=(
+            "Print one SQL query that assesses a table of incidents (the contract's columns "
+            "with SQL types) under a policy: every output column of assess."
+        ),
+    )
+    _policy_options(sql)
+    sql.add_argument(
+        "--dialect",
+        required=True,
+        metavar="NAME",
+        help="duckdb, spark, bigquery, snowflake or postgres",
+    )
+    sql.add_argument("--table", default="incidents", help="the table to read (default incidents)")
+    sql.add_argument(
+        "--states", action="store_true", help="add every rule's state as a small integer column"
+    )
+    sql.set_defaults(handler=_sql)
+
+
+def _sql(args: argparse.Namespace) -> int:
+    import re
+
+    from .sql import DIALECTS, compile_policy
+
+    if args.dialect not in DIALECTS:
+        raise YpsiError(f"--dialect {args.dialect}: use one of {', '.join(DIALECTS)}.")
+    if not re.fullmatch(r"[A-Za-z_][\w$-]*(?:\.[A-Za-z_][\w$-]*){0,2}", args.table):
+        raise YpsiError(
+            "--table: give a table name such as incidents or dataset.incidents "
+            "(letters, digits and _)."
+        )
+    params = parse_params(args.param)
+    query = compile_policy(
+        args.policy, params, dialect=args.dialect, table=args.table, with_states=args.states
+    )
+    from .policy import load_policy
+
+    policy = load_policy(args.policy)
+    values = policy.resolve_params(params)
+    settings = ", ".join(f"{k}={v}" for k, v in values.items()) or "none"
+    print(f"-- ypsi-audit: {policy.label} for {args.dialect}; parameters: {settings}")
+    print(f"-- reads {args.table}: the data contract's columns with SQL types")
+    print(query + ";")
+    return 0
 
 
 def _version() -> str:

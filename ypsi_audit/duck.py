@@ -184,10 +184,12 @@ def _parquet_columns(con: duckdb.DuckDBPyConnection, source: str | Path) -> list
     return [r[0] for r in rows if r[0] != "__index_level_0__"]
 
 
-def copy_to(con: duckdb.DuckDBPyConnection, query: str, target: str | Path) -> None:
-    """Write a query's rows to Parquet or CSV (by the file's extension), in order."""
-    suffix = Path(target).suffix.lower()
-    options = "FORMAT parquet, COMPRESSION zstd" if suffix == ".parquet" else "FORMAT csv, HEADER"
+def copy_to(
+    con: duckdb.DuckDBPyConnection, query: str, target: str | Path, suffix: str | None = None
+) -> None:
+    """Write a query's rows to Parquet or CSV (by `suffix`, else the file's extension)."""
+    kind = (suffix or Path(target).suffix).lower()
+    options = "FORMAT parquet, COMPRESSION zstd" if kind == ".parquet" else "FORMAT csv, HEADER"
     con.execute(f"COPY ({query}) TO '{_quoted(str(target))}' ({options})")
 
 
