@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,18 @@ def _written(folder: Path, before: dict[Path, bytes]) -> str:
     return "\n".join(data.decode("utf-8", errors="replace") for data in changed)
 
 
+def _formula_cells(path: Path) -> list[str]:
+    """Cells of a CSV file that a spreadsheet would read as a formula (a plain number is
+    not one)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    return [
+        c
+        for c in cells
+        if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not re.fullmatch(r"[+-]?\d+(\.\d+)?", c)
+    ]
+
+
 def test_case_ids_are_unique() -> None:
     ids = [case["id"] for case in CASES]
     assert len(ids) == len(set(ids))
@@ -57,6 +71,8 @@ def test_hostile_case(case: dict[str, Any], tmp_path: Path, capsys, monkeypatch)
         assert _digest(folder / name) == digest, f"{name} was changed"
     for name in case.get("absent", []):
         assert not (folder / name).exists(), f"{name} was written"
+    for name in case.get("no_formula", []):
+        assert not _formula_cells(folder / name), f"{name} holds a cell a spreadsheet would run"
     if secrets:
         written = _written(folder, given)
         for secret in secrets:

@@ -93,6 +93,8 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     out.columns = [csv_cell(str(name)) for name in frame.columns]
     if frame.index.dtype == object or pd.api.types.is_string_dtype(frame.index.dtype):
         out.index = frame.index.map(csv_cell)
+    if frame.index.name is not None:
+        out.index.name = csv_cell(str(frame.index.name))
     return out
 
 
