@@ -45,6 +45,13 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
+## The engines side by side (pandas, DuckDB, Polars; in memory and Parquet to Parquet), and
+## assess --engine duckdb on a 20-million-incident log within 4 GB (README: Beyond one machine).
+bench-engines: $(STAMP)
+	$(BIN)/python -m benchmarks.engines
+	$(BIN)/python -m benchmarks.duckdb_scale
+	$(BIN)/python -m benchmarks.differential --rows 1000000
+
 ## One-off: the full report set on the 1,000,000-incident log (wall time, size of each page).
 bench-report: $(STAMP)
 	$(BIN)/python -m benchmarks.report_set
