@@ -32,6 +32,7 @@ def trend_chart(
     series: dict[str, str] | None = None,
     title: str = "Police referrals: what happened and what the guidance recommends",
     y_title: str = "Share of incidents",
+    x_title: str = "Academic year and term",
 ) -> alt.Chart:
     """Rates by term with 95% intervals, one line per series (columns rate_X, low_X,
     high_X for each key X of `series`); points withheld for small numbers are left out."""
@@ -43,12 +44,12 @@ def trend_chart(
         rows.append(part)
     data = pd.concat(rows, ignore_index=True).dropna(subset=["rate"])
     order = list(dict.fromkeys(table["period"]))
-    x = alt.X("period:N", sort=order, title="Academic year and term")
+    x = alt.X("period:N", sort=order, title=x_title)
     colour = alt.Color(
         "measure:N",
         title=None,
         scale=alt.Scale(range=list(OKABE_ITO[: len(rows)])),
-        legend=alt.Legend(orient="bottom"),
+        legend=alt.Legend(orient="bottom", labelLimit=WIDTH),
     )
     band = (
         alt.Chart(data)
@@ -96,8 +97,13 @@ def funnel_chart(
     title: str,
     y_title: str,
     x_title: str = "Incidents in the setting",
+    marker: str | None = None,
+    marker_order: tuple[str, ...] = (),
 ) -> alt.Chart:
-    """Each setting's rate against its number of incidents, inside 95% and 99.8% limits."""
+    """Each setting's rate against its number of incidents, inside 95% and 99.8% limits.
+    `marker` names a column of `units` whose labels (listed in `marker_order`, at most
+    three) colour and shape the points, so a setting above the limits is seen without
+    reading the numbers."""
     lines = curve.melt(id_vars="n", var_name="limit", value_name="rate")
     lines["band"] = lines["limit"].map(lambda s: "99.8% limits" if "998" in s else "95% limits")
     limits = (
@@ -122,17 +128,35 @@ def funnel_chart(
         .mark_rule(color=OKABE_ITO[2])
         .encode(y="rate:Q")
     )
-    points = (
-        alt.Chart(units)
-        .mark_point(filled=True, size=70, color=OKABE_ITO[0])
-        .encode(x="n:Q", y="rate:Q")
-    )
+    points = alt.Chart(units).mark_point(filled=True, size=70, color=OKABE_ITO[0])
+    points = points.encode(x="n:Q", y="rate:Q")
+    if marker is not None:
+        present = set(units[marker].astype(str))
+        palette = dict(zip(marker_order, (OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[3]), strict=False))
+        shapes = dict(zip(marker_order, ("circle", "square", "diamond"), strict=False))
+        domain = [label for label in marker_order if label in present]
+        points = points.encode(
+            color=alt.Color(
+                f"{marker}:N",
+                title=None,
+                scale=alt.Scale(domain=domain, range=[palette[d] for d in domain]),
+                legend=alt.Legend(orient="bottom", columns=1, labelLimit=WIDTH),
+            ),
+            shape=alt.Shape(
+                f"{marker}:N",
+                scale=alt.Scale(domain=domain, range=[shapes[d] for d in domain]),
+                legend=None,
+            ),
+        )
     labels = (
         alt.Chart(units)
         .mark_text(dx=8, align="left", fontSize=11)
         .encode(x="n:Q", y="rate:Q", text="unit:N")
     )
-    return _base(alt.layer(limits, target, points, labels), title)
+    layered = alt.layer(limits, target, points, labels)
+    if marker is not None:  # the limits' legend and the points' legend are separate
+        layered = layered.resolve_scale(color="independent")
+    return _base(layered, title)
 
 
 def bar_chart(
