@@ -10,7 +10,7 @@ leave a child unprotected is flagged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .words import consistency_labels
 
@@ -92,8 +92,24 @@ ANY_GAP = Measure(
     ),
 )
 
+# The partition the escalation page publishes once per setting (`decisions_by_setting`):
+# each incident's consistency, with those that cannot be judged split by whether the
+# setting referred, so the referral rate too is worked out from that one table.
+DECISION_SPLIT = "decision_against_guidance"
+REFERRED_SPLIT = ("consistent_referral", "over_escalation", "discretionary_referral",
+                  "unassessable_referred")  # fmt: skip
+NOT_REFERRED_SPLIT = ("consistent_in_setting", "under_escalation", "unassessable_not_referred")
+# REFERRAL counted from that partition: the same numerator and denominator, the same words.
+REFERRAL_BY_DECISION = replace(
+    REFERRAL,
+    name="referral_by_decision",
+    dimension=DECISION_SPLIT,
+    numerator=REFERRED_SPLIT,
+    denominator=REFERRED_SPLIT + NOT_REFERRED_SPLIT,
+)
+
 MEASURES = {m.name: m for m in (REFERRAL, GUIDANCE_REFER, UNDER_ESCALATION,
-                                RESOLVABLE_REFERRED, ANY_GAP)}  # fmt: skip
+                                RESOLVABLE_REFERRED, ANY_GAP, REFERRAL_BY_DECISION)}  # fmt: skip
 
 
 def consistency_words(route: str, code: str) -> str:
