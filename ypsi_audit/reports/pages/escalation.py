@@ -1,0 +1,283 @@
+"""Escalation and consistency: whether settings referred the incidents the guidance says
+should be referred, across the trust, term by term, setting by setting and year on year.
+
+Every number comes from the ledger. The per-setting rates all rest on one published split
+of each setting's incidents (`decisions_by_setting`: the decision against the guidance,
+with incidents that cannot be judged split by whether the setting referred), so separate
+rate tables cannot give a small count away between them. Only the direction that can
+leave a child unprotected, not referring where the guidance says refer, is ever flagged;
+a referral the guidance does not require is described, never counted against a setting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ..compare import compared, flagged
+from ..ledger import TOTAL
+from ..measures import (
+    DECISION_SPLIT,
+    GUIDANCE_REFER,
+    REFERRAL,
+    UNDER_ESCALATION,
+)
+from ..page import Headline, Page
+from ..words import NOT_RECORDED
+from . import Context
+from .escalation_detail import agreement, comparison, factors, police, scope
+from .escalation_figures import (
+    YEAR_TERM,
+    Tables,
+    interval_text,
+    not_referred,
+    period_rows,
+    period_words,
+    prepare,
+    rate,
+    said,
+    series_of,
+)
+from .escalation_settings import compare_settings, this_year_and_last
+
+NAME = "escalation"
+TITLE = "Escalation and consistency"
+INTRO = (
+    "Whether settings referred the incidents the guidance says should be referred: across "
+    "the trust, term by term, setting by setting and year on year, with what the police "
+    "did after a referral."
+)
+SECTIONS = (
+    "summary",
+    "trend",
+    "settings",
+    "year_on_year",
+    "agreement",
+    "factors",
+    "police",
+    "scope",
+    "comparison",
+)
+
+
+# ---------------------------------------------------------------------------- building
+
+
+def build(ctx: Context) -> Page:
+    prepare(ctx)
+    page = Page(NAME, TITLE, INTRO)
+    current = ctx.current
+    split = DECISION_SPLIT
+    rows = period_rows(ctx)
+    tables = Tables(
+        outcomes=ctx.ledger.table(
+            "incidents_by_outcome",
+            caption="Incidents by what the guidance says",
+            cols="outcome",
+            where=current,
+        ),
+        by_term_referred=ctx.ledger.table(
+            "referrals_by_term",
+            caption="Incidents by academic year and term, and whether the setting referred",
+            rows=YEAR_TERM,
+            cols="referred",
+            where=current,
+            row_order=rows,
+        ),
+        by_term_outcome=ctx.ledger.table(
+            "guidance_by_term",
+            caption="Incidents by academic year and term, and what the guidance says",
+            rows=YEAR_TERM,
+            cols="outcome",
+            where=current,
+            row_order=rows,
+        ),
+        by_setting=ctx.ledger.table(
+            "decisions_by_setting",
+            caption="Each setting's incidents by the decision against the guidance",
+            rows="setting",
+            cols=split,
+            where=current,
+        ),
+    )
+    _summary(ctx, page, tables)
+    _trend(ctx, page, tables)
+    placed = compare_settings(ctx, page, tables)
+    this_year_and_last(ctx, page, tables)
+    agreement(ctx, page)
+    factors(ctx, page)
+    police(ctx, page)
+    scope(ctx, page)
+    other = comparison(ctx, page)
+    page.headlines.append(_headline(ctx, tables, placed))
+    if other is not None:
+        page.headlines.append(other)
+    return page
+
+
+# ---------------------------------------------------------------------------- summary
+
+
+def _summary(ctx: Context, page: Page, tables: Tables) -> None:
+    route = ctx.route
+    out = tables.outcomes
+    total = out.value(TOTAL, TOTAL)
+    refer = out.value(TOTAL, "refer_police")
+    handle = out.value(TOTAL, "handle_in_setting")
+    unsure = out.value(TOTAL, "insufficient_information")
+    referred = tables.by_term_referred.value(TOTAL, "yes")
+    under = tables.by_setting.value(TOTAL, "under_escalation")
+    section = page.section("summary", "Summary")
+    section.add(
+        "figures",
+        rows=[
+            {"label": "incidents", "value": total.text},
+            {"label": f"the guidance says refer to {route}", "value": refer.text},
+            {"label": "the setting may deal with it", "value": handle.text},
+            {"label": "the guidance cannot tell (a field is blank)", "value": unsure.text},
+            {"label": f"referred to {route}", "value": referred.text},
+            {"label": "not referred though the guidance says refer", "value": under.text},
+        ],
+    )
+    section.say(
+        f"In {period_words(ctx)}, settings logged {said(total)} incidents. The guidance says "
+        f"{said(refer)} should have been referred to {route}; the setting may deal with "
+        f"{said(handle)} itself; for {said(unsure)} it cannot tell, because a field it needs "
+        "was left blank."
+    )
+    section.say(
+        f"Settings referred {said(referred)} incidents to {route}. Of the {said(refer)} the "
+        f"guidance says refer, {said(under)} were not referred; the sections below show "
+        "where, setting by setting and term by term."
+    )
+
+
+# ---------------------------------------------------------------------------- trend
+
+
+def _trend(ctx: Context, page: Page, tables: Tables) -> None:
+    route = ctx.route
+    section = page.section("trend", "Referrals term by term")
+    referred, outcome = tables.by_term_referred, tables.by_term_outcome
+    rows, chart_rows = [], []
+    for key in referred.row_order:
+        incidents = outcome.value(key, TOTAL)
+        if key == NOT_RECORDED and incidents.shown and incidents.value == 0:
+            continue
+        guide = rate(outcome, GUIDANCE_REFER, key)
+        done = rate(referred, REFERRAL, key)
+        rows.append(
+            {
+                "period": "Date not recorded" if key == NOT_RECORDED else key.capitalize(),
+                "incidents": incidents.text,
+                "guidance": guide.text(),
+                "guidance_ci": interval_text(guide),
+                "referred": done.text(),
+                "referred_ci": interval_text(done),
+            }
+        )
+        if key != NOT_RECORDED:
+            chart_rows.append({"period": key, **series_of("guidance_refer", guide),
+                               **series_of("referred", done)})  # fmt: skip
+    whole_guide = rate(outcome, GUIDANCE_REFER)
+    whole_done = rate(referred, REFERRAL)
+    section.say(
+        f"Across {period_words(ctx)}, the guidance says refer to {route} for "
+        f"{whole_guide.text('incidents')}; settings referred {whole_done.text('incidents')} "
+        "whose record shows whether they referred."
+    )
+    if ctx.spec.period:
+        section.say(
+            f"Only the terms of {ctx.spec.period} are shown; the trust's trend across every "
+            "year in the log is in the year-on-year section, as context."
+        )
+    chart = pd.DataFrame(chart_rows)
+    if len(chart) and chart[["rate_referred", "rate_guidance_refer"]].notna().any().any():
+        from .. import charts
+
+        series = {
+            "guidance_refer": GUIDANCE_REFER.label(route).capitalize(),
+            "referred": f"Share referred to {route}",
+        }
+        drawn = charts.trend_chart(
+            chart,
+            series=series,
+            title=f"Referrals to {route}, term by term",
+            y_title="Share of incidents",
+        )
+        section.add(
+            "chart",
+            svg=ctx.chart(drawn),
+            alt=(
+                f"Line chart by term of the share of incidents the guidance says refer to "
+                f"{route} and the share settings referred, each with its 95% interval."
+            ),
+            caption=(
+                "Each point is one term; the bars are 95% intervals, the range the true "
+                "share probably lies in given how few incidents a term has."
+            ),
+        )
+    section.add(
+        "table",
+        caption="Referrals and what the guidance says, by academic year and term",
+        columns=[
+            {"key": "period", "label": "Academic year and term"},
+            {"key": "incidents", "label": "Incidents", "align": "right"},
+            {"key": "guidance", "label": "Guidance says refer", "align": "right"},
+            {"key": "guidance_ci", "label": "95% interval", "align": "right"},
+            {"key": "referred", "label": "Referred", "align": "right"},
+            {"key": "referred_ci", "label": "95% interval", "align": "right"},
+        ],
+        rows=rows,
+        note=(
+            f"Guidance says refer: {GUIDANCE_REFER.explained(route)}. Referred: "
+            f"{REFERRAL.explained(route)}."
+        ),
+        name="referrals_by_term",
+    )
+
+
+# ---------------------------------------------------------------------------- headline
+
+
+def _headline(ctx: Context, tables: Tables, placed: pd.DataFrame) -> Headline:
+    route = ctx.route
+    table = tables.by_setting
+    trust = rate(table, UNDER_ESCALATION)
+    named = flagged(placed, UNDER_ESCALATION)
+    k, n = compared(placed)
+    look = []
+    for level, why in (
+        ("above_998", "above the outer limit of the funnel plot, unlikely to be chance"),
+        ("above_95", "above the inner limit of the funnel plot, worth watching"),
+    ):
+        for setting in named[level]:
+            share = rate(table, UNDER_ESCALATION, setting)
+            look.append(f"{not_referred(f'**{setting}**', share, route)}: {why}.")
+    if k < n:
+        look.append(f"{k} of {n} settings could be compared on the funnel plot.")
+    status = f"In {period_words(ctx)}, {not_referred('settings', trust, route)}."
+    if not named["above_998"] and not named["above_95"]:
+        status += (
+            " No setting lies above the funnel plot's limits."
+            if k == n and n
+            else " No setting that could be compared lies above the funnel plot's limits."
+        )
+    return Headline(
+        area="Escalation and consistency",
+        status=status,
+        look_at=look,
+        section="settings",
+        attention=bool(named["above_998"] or named["above_95"]),
+    )
+
+
+# ---------------------------------------------------------------------------- follow-up
+
+
+def follow_up(log: Any, spec: Any, folder: Any) -> None:
+    """The case lists for the safeguarding leads (internal audience only)."""
+    from ..cases import write_case_lists
+
+    write_case_lists(log, spec, folder)
