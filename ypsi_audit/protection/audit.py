@@ -1,0 +1,360 @@
+"""The attacker's audit: can anything a publication shows be used to work out a small count?
+
+This reads only what a pack publishes (each cell's form, every figure as shown, the
+method's documentation) and the ledger's identities, never the code that chose what to
+protect. It writes one integer programme per run:
+
+- a variable for the true count behind every distinct set of incidents the ledger counts,
+  a whole number of 0 or more;
+- bounds from what is shown: an exact count fixes its variable; "<5" is 1 to 4; a "c"
+  hidden to protect another is 5 or more; a perturbed count is any count the method's
+  ptable can turn into the number shown; a rounded one is within half a base;
+- every identity between cells (totals, the same incidents in two tables, this year
+  within all years; `identities.py`);
+- every figure that cannot be worked out again from the shown counts, taken at its word
+  as a statement about the true counts (a rate times its denominator, to the precision
+  printed); such a figure also fails the pack, because figures must come from the shown
+  counts, and a statistic that cannot be written as a bound (kappa, a funnel position)
+  fails it outright.
+
+Then, for every cell whose true count is 1 to 4 (known here, because the audit runs
+inside the publication run, never published), it finds with `scipy.optimize.milp`
+(HiGHS) the smallest and largest values the programme allows. The pack fails if any is
+pinned to one value, or to fewer values than the method promises, or if any shown count
+is 1 to 4; each failure names the table and the cell.
+
+To keep this to seconds, the ranges are first proven wide in bulk: a few solves push all
+small cells down together, then up, and every integer solution found is a set of counts
+consistent with everything published, so each cell's range covers at least the values
+seen. Only cells not yet proven wide enough get their own pair of solves (exact minimum
+and maximum), and so do the cells that may be the narrowest, until the narrowest range
+is known exactly.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from .figures import evaluate, format_figure, rounding_half_width
+from .identities import Identities
+from .pack import HIDDEN, PublishedView, published_parts
+
+__all__ = ["AuditReport", "audit", "shown_range"]
+
+MAX_ROUNDS = 6  # bulk rounds without progress before single-cell solves take over
+TIME_LIMIT = 60.0  # seconds for any one solve
+
+
+@dataclass
+class AuditReport:
+    """The audit's verdict and the figures for the manifest and the page foot."""
+
+    passed: bool
+    failures: list[str]
+    cells: int  # published cells
+    protected: int  # cells whose true count is 1 to threshold - 1
+    narrowest: int | None  # fewest values any of them can still take
+    seconds: float
+    solves: int
+    ranges: dict[int, tuple[int, int]] = field(default_factory=dict)  # var -> proven range
+    exact: set[int] = field(default_factory=set)  # vars whose range is min..max exactly
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "cells_published": self.cells,
+            "small_counts_protected": self.protected,
+            "narrowest_range_values": self.narrowest,
+            "failures": len(self.failures),
+            "seconds": round(self.seconds, 3),
+            "solves": self.solves,
+        }
+
+    def foot(self) -> str:
+        """One sentence for the foot of every published page."""
+        if not self.passed:
+            return "This pack failed its disclosure check and must not be published."
+        if not self.protected:
+            return (
+                f"Disclosure check: none of the {self.cells:,} published counts rests on a "
+                "number from 1 to 4."
+            )
+        return (
+            f"Disclosure check: an attacker solving all {self.cells:,} published counts, "
+            f"their totals and figures together could not work out any of the "
+            f"{self.protected:,} numbers from 1 to 4 behind them; each could still be any of "
+            f"at least {self.narrowest} values."
+        )
+
+
+def shown_range(
+    form_status: str, value: int | None, document: dict[str, Any], threshold: int
+) -> tuple[float, float]:
+    """The true counts a published form allows, from the method's documentation."""
+    if form_status == "exact":
+        return float(value), float(value)  # type: ignore[arg-type]
+    if form_status == "primary":
+        return 1.0, float(threshold - 1)
+    if form_status == "secondary":
+        return float(threshold), np.inf
+    if form_status == "suppressed":
+        return 0.0, float(threshold - 1)
+    if form_status == "withheld":
+        return 0.0, np.inf
+    if form_status == "rounded":
+        half = int(document["base"]) // 2
+        return float(max(0, value - half)), float(value + half)  # type: ignore[operator]
+    if form_status == "perturbed":
+        return _preimage(int(value), document)  # type: ignore[arg-type]
+    raise ValueError(f"unknown status {form_status!r}")
+
+
+def _preimage(shown: int, document: dict[str, Any]) -> tuple[float, float]:
+    """The smallest and largest true counts the ptable turns into `shown`."""
+    cache = document.setdefault("_preimage", {})
+    if shown in cache:
+        return cache[shown]
+    table = np.asarray(document["ptable"])
+    reach = int(np.abs(table).max())
+    max_pcv, wrap_from, period = document["max_pcv"], document["wrap_from"], document["wrap_period"]
+    possible = []
+    for count in range(max(0, shown - reach), shown + reach + 1):
+        if count == 0:
+            if shown == 0:
+                possible.append(0)
+            continue
+        row = count if count <= max_pcv else (count - 1) % period + wrap_from
+        if np.any(count + table[row] == shown):
+            possible.append(count)
+    if not possible:
+        raise ValueError(f"no true count can be shown as {shown} under this ptable")
+    cache[shown] = (float(min(possible)), float(max(possible)))
+    return cache[shown]
+
+
+def audit(
+    view: PublishedView,
+    identities: Identities,
+    truth_cells: np.ndarray,
+    *,
+    promise: int | None = None,
+) -> AuditReport:
+    """Attack the published view; see the module docstring."""
+    start = time.perf_counter()
+    threshold = view.threshold
+    document = dict(view.document)
+    promise = int(document.get("promise", 1)) if promise is None else promise
+    promise = max(promise, 1)
+    failures: list[str] = []
+    n_vars = identities.n_vars
+    var_of_cell = identities.var_of_cell
+    lower = np.zeros(n_vars)
+    upper = np.full(n_vars, np.inf)
+
+    for cell_id, form in enumerate(view.forms):
+        cell = view.cells[cell_id]
+        if form.value is not None and 1 <= form.value < threshold:
+            failures.append(f"{cell.label} shows a count from 1 to {threshold - 1}.")
+        low, high = shown_range(form.status, form.value, document, threshold)
+        var = var_of_cell[cell_id]
+        lower[var] = max(lower[var], low)
+        upper[var] = min(upper[var], high)
+
+    truth = identities.truth.astype(float)
+    if np.any(truth < lower) or np.any(truth > upper):
+        bad = int(np.flatnonzero((truth < lower) | (truth > upper))[0])
+        failures.append(
+            f"{_name(view, identities, bad)} is shown in a way its method does not allow "
+            "(the method's documented range is wrong)."
+        )
+        lower, upper = np.minimum(lower, truth), np.maximum(upper, truth)
+
+    extra_rows, figure_failures = _figures(view, identities, truth)
+    failures.extend(figure_failures)
+    matrix = identities.matrix
+    row_low = np.zeros(matrix.shape[0])
+    row_high = np.where(identities.equal, 0.0, np.inf)
+    if extra_rows:
+        rows, lows, highs = zip(*extra_rows, strict=True)
+        matrix = sp.vstack([matrix, sp.vstack(rows)]).tocsr()
+        row_low = np.concatenate([row_low, lows])
+        row_high = np.concatenate([row_high, highs])
+
+    small = (identities.truth >= 1) & (identities.truth < threshold)
+    targets = np.flatnonzero(small)
+    n_protected = int(small[var_of_cell].sum())
+    solver = _Solver(matrix, row_low, row_high, lower, upper)
+    seen_low, seen_high = truth.copy(), truth.copy()
+
+    # Bulk: integer solutions that push the cells not yet proven wide all down, then up.
+    open_targets = targets[(upper[targets] - lower[targets]) >= promise]
+    pending = open_targets[(seen_high[open_targets] - seen_low[open_targets]) < promise]
+    stale = 0
+    while len(pending) and stale < MAX_ROUNDS:
+        before = len(pending)
+        for sign in (1.0, -1.0):
+            weights = np.zeros(n_vars)
+            weights[pending] = sign
+            solution = solver.solve(weights)
+            if solution is not None:
+                seen_low = np.minimum(seen_low, solution)
+                seen_high = np.maximum(seen_high, solution)
+            pending = pending[(seen_high[pending] - seen_low[pending]) < promise]
+        stale = stale + 1 if len(pending) == before else 0
+
+    # Single cells: those not proven wide enough, then the candidates for the narrowest.
+    exact: set[int] = set()
+
+    def settle(var: int) -> None:
+        low = solver.bound(var, 1.0)
+        high = solver.bound(var, -1.0)
+        seen_low[var] = low if low is not None else seen_low[var]
+        seen_high[var] = high if high is not None else seen_high[var]
+        if low is not None and high is not None:
+            exact.add(var)
+
+    for var in targets:
+        if seen_high[var] - seen_low[var] < promise:
+            settle(int(var))
+            if seen_high[var] - seen_low[var] < promise:
+                width = int(seen_high[var] - seen_low[var])
+                unsettled = "" if var in exact else " (the solver could not settle it in time)"
+                what = (
+                    "can be worked out exactly"
+                    if width == 0
+                    else f"can be narrowed to {width + 1} values, fewer than the method promises"
+                )
+                failures.append(f"{_name(view, identities, int(var))} {what}{unsettled}.")
+    narrowest = None
+    if len(targets):
+        # Widen the narrowest-looking cells in bulk, then settle them one by one.
+        for _ in range(MAX_ROUNDS):
+            widths = seen_high[targets] - seen_low[targets]
+            unsettled = np.array([v not in exact for v in targets])
+            if not unsettled.any():
+                break
+            least = widths[unsettled].min()
+            chosen = targets[unsettled & (widths == least)]
+            for sign in (1.0, -1.0):
+                weights = np.zeros(n_vars)
+                weights[chosen] = sign
+                solution = solver.solve(weights)
+                if solution is not None:
+                    seen_low = np.minimum(seen_low, solution)
+                    seen_high = np.maximum(seen_high, solution)
+            if (seen_high[chosen] - seen_low[chosen]).min() == least:
+                break
+        widths = seen_high[targets] - seen_low[targets]
+        best = min((widths[i] for i, v in enumerate(targets) if v in exact), default=np.inf)
+        for i in np.argsort(widths, kind="stable"):
+            if widths[i] >= best:
+                break
+            settle(int(targets[i]))
+            widths[i] = seen_high[targets[i]] - seen_low[targets[i]]
+            if targets[i] in exact:
+                best = min(best, widths[i])
+        narrowest = int(min(best, widths.min())) + 1
+    report = AuditReport(
+        passed=not failures,
+        failures=failures,
+        cells=len(view.forms),
+        protected=n_protected,
+        narrowest=narrowest,
+        seconds=time.perf_counter() - start,
+        solves=solver.solves,
+        ranges={int(v): (int(seen_low[v]), int(seen_high[v])) for v in targets},
+        exact=exact,
+    )
+    return report
+
+
+class _Solver:
+    """The one programme, solved again and again with different objectives."""
+
+    def __init__(
+        self, matrix: sp.csr_matrix, row_low: np.ndarray, row_high: np.ndarray,
+        lower: np.ndarray, upper: np.ndarray,
+    ) -> None:  # fmt: skip
+        self.constraints = LinearConstraint(matrix, row_low, row_high) if matrix.shape[0] else ()
+        self.bounds = Bounds(lower, upper)
+        self.integrality = np.ones(len(lower))
+        self.solves = 0
+
+    def _run(self, weights: np.ndarray) -> Any:
+        self.solves += 1
+        return milp(
+            weights,
+            constraints=self.constraints,
+            integrality=self.integrality,
+            bounds=self.bounds,
+            options={"time_limit": TIME_LIMIT, "presolve": True},
+        )
+
+    def solve(self, weights: np.ndarray) -> np.ndarray | None:
+        """Any integer solution found (optimal or not): a witness."""
+        result = self._run(weights)
+        return None if result.x is None else np.rint(result.x)
+
+    def bound(self, var: int, sign: float) -> float | None:
+        """The exact minimum (sign 1) or maximum (sign -1) of one variable, None if the
+        solver stopped before proving it."""
+        weights = np.zeros(len(self.integrality))
+        weights[var] = sign
+        result = self._run(weights)
+        if result.status != 0 or result.x is None:
+            return None
+        return float(np.rint(result.x[var]))
+
+
+def _figures(
+    view: PublishedView, identities: Identities, truth: np.ndarray
+) -> tuple[list, list[str]]:
+    """Check every figure against the shown counts; one that does not follow from them
+    fails the pack, and a rate also bounds the true counts as a reader would take it."""
+    cell_index = {cell: i for i, cell in enumerate(view.cells)}
+
+    def shown(cell: Any) -> float | None:
+        form = view.forms[cell_index[cell]]
+        return None if form.value is None or form.status in HIDDEN else float(form.value)
+
+    parts = published_parts(view.figures, shown)
+    again: dict[str, float | None] = {}
+    rows: list = []
+    failures: list[str] = []
+    for name, spec in view.figures.items():
+        value = evaluate(spec, shown, again.__getitem__, parts.__getitem__)
+        again[name] = value
+        if format_figure(spec, value) == view.figure_texts[name]:
+            continue
+        failures.append(f"figure {name} does not follow from the published counts.")
+        published = view.figure_values.get(name)
+        if spec.kind == "rate" and published is not None:
+            half = rounding_half_width(spec)
+            row = np.zeros(identities.n_vars)
+            for cell in spec.part:
+                row[identities.var_of_cell[cell_index[cell]]] += 1.0
+            whole = np.zeros(identities.n_vars)
+            for cell in spec.whole:
+                whole[identities.var_of_cell[cell_index[cell]]] += 1.0
+            # part - (p + h) * whole <= 0 and part - (p - h) * whole >= 0
+            above = row - (published + half) * whole
+            below = row - (published - half) * whole
+            if above @ truth <= 1e-9 and below @ truth >= -1e-9:  # it is about the true counts
+                rows.append((sp.csr_matrix(above), -np.inf, 0.0))
+                rows.append((sp.csr_matrix(below), 0.0, np.inf))
+    return rows, failures
+
+
+def _name(view: PublishedView, identities: Identities, var: int) -> str:
+    cells = np.flatnonzero(identities.var_of_cell == var)
+    label = view.cells[int(cells[0])].label
+    others = len(cells) - 1
+    return label + (
+        f" (and {others} other published cells counting the same incidents)" if others else ""
+    )

@@ -1,0 +1,193 @@
+"""Cell-key perturbation, the method of the Office for National Statistics (Census 2021).
+
+Each incident gets a record key from 0 to 255 that never changes (here an HMAC of its
+incident id under a secret kept by the trust, so the same incident always has the same
+key and nobody without the secret can work keys out). A cell's key is the sum of its
+incidents' record keys modulo 256. A lookup table, the ptable, says for each true count
+and cell key how much to add. So the noise looks random but is fixed: the same cell,
+whichever table it appears in and however often it is published, always shows the same
+number, and subtracting two tables that differ by one incident gives the difference of
+two noisy numbers, not the incident.
+
+This follows ONS's `cell-key-perturbation` package (version 3.1, `create_perturbed_table`)
+step for step: cell key = sum of record keys mod (largest ckey + 1); counts above 750 use
+the ptable's rows 501-750 again (pcv = (count − 1) mod 250 + 501); the noise is the ptable's
+`pvalue` for (pcv, ckey); empty cells stay 0. The package itself is not used at run time
+because it tabulates one grouping of microdata per call and prints to standard output,
+while the ledger needs keys for any cell, margins included, in one pass; the evaluation
+(`benchmarks/disclosure_eval.py`) checks that both give the same numbers on every table.
+
+The ptable shipped with ONS's package (`ptable_10_5_rule.csv`) is not perturbation but
+deterministic rounding (counts under 10 removed, the rest rounded to 5), and the Census
+2021 ptable is not public, so the project has its own, built for a threshold of 5:
+
+- a count from 1 to 4 is shown as 5 with probability count/5 and as 0 otherwise, so no
+  count from 1 to 4 is ever shown and totals stay right on average;
+- a count of 7 or more moves by −2, −1, 0, +1 or +2 with probabilities 0.1, 0.2, 0.4,
+  0.2 and 0.1; 5 and 6 move only so far as to stay at 5 or more.
+
+A reader who knows this table learns from a shown 0 that the count is 0 to 4, from a
+shown 5 that it is 1 to 7, and from a shown v ≥ 6 that it is within 2 of v.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .pack import THRESHOLD, Form
+
+__all__ = [
+    "KEY_RANGE",
+    "CellKey",
+    "cell_keys",
+    "default_ptable",
+    "load_secret",
+    "pcv",
+    "ptable_frame",
+    "record_keys",
+]
+
+KEY_RANGE = 256  # record and cell keys 0..255, as ONS
+MAX_PCV = 750  # ptable rows, reused above 750 as ONS does
+WRAP_FROM, WRAP_PERIOD = 501, 250
+# Noise for counts of 7 or more, and for 5 and 6 (kept at 5 or more): (step, probability).
+_NOISE = ((-2, 0.1), (-1, 0.2), (0, 0.4), (1, 0.2), (2, 0.1))
+_NOISE_SMALL = {5: ((0, 0.6), (1, 0.25), (2, 0.15)), 6: ((-1, 0.2), (0, 0.45), (1, 0.2), (2, 0.15))}
+_ROTATE = 97  # each count reads the cell keys from its own starting point
+
+
+def default_ptable(threshold: int = THRESHOLD) -> np.ndarray:
+    """The project's ptable as an array: `table[pcv, ckey]` is the noise added to a count
+    whose perturbation cell value is `pcv` (row 0, for empty cells, is all zero)."""
+    if threshold != THRESHOLD:
+        raise ValueError("the shipped ptable is built for a threshold of 5")
+    table = np.zeros((MAX_PCV + 1, KEY_RANGE), dtype=np.int64)
+    keys = np.arange(KEY_RANGE)
+    for count in range(1, MAX_PCV + 1):
+        position = (keys + _ROTATE * count) % KEY_RANGE
+        if count < threshold:
+            up = position < round(KEY_RANGE * count / threshold)
+            table[count] = np.where(up, threshold - count, -count)
+            continue
+        steps = _NOISE_SMALL.get(count, _NOISE)
+        edges = np.round(np.cumsum([p for _, p in steps]) * KEY_RANGE).astype(int)
+        chosen = np.searchsorted(edges, position, side="right")
+        table[count] = np.array([s for s, _ in steps])[chosen]
+    return table
+
+
+def ptable_frame(table: np.ndarray | None = None) -> pd.DataFrame:
+    """The ptable in ONS's file layout (columns pcv, ckey, pvalue; pcv 1..750)."""
+    table = default_ptable() if table is None else table
+    pcvs, ckeys = np.meshgrid(np.arange(1, MAX_PCV + 1), np.arange(KEY_RANGE), indexing="ij")
+    return pd.DataFrame({"pcv": pcvs.ravel(), "ckey": ckeys.ravel(), "pvalue": table[1:].ravel()})
+
+
+def pcv(counts: np.ndarray) -> np.ndarray:
+    """ONS's perturbation cell value: the count, or for counts above 750 a row 501-750."""
+    counts = np.asarray(counts, dtype=np.int64)
+    wrapped = (counts - 1) % WRAP_PERIOD + WRAP_FROM
+    return np.where(counts <= MAX_PCV, counts, wrapped)
+
+
+def record_keys(incident_ids: Sequence[Any], secret: bytes) -> np.ndarray:
+    """Each incident's record key (0..255): the first byte of HMAC-SHA256 of its id under
+    the trust's secret. The same id always gets the same key; without the secret the keys
+    cannot be worked out."""
+    if len(secret) < 16:
+        raise ValueError("the cell-key secret must be at least 16 bytes")
+    ids = pd.Series(incident_ids, dtype="string").fillna("")
+    codes, uniques = pd.factorize(ids)
+    keys = np.fromiter(
+        (hmac.new(secret, str(u).encode("utf-8"), hashlib.sha256).digest()[0] for u in uniques),
+        dtype=np.int64,
+        count=len(uniques),
+    )
+    return keys[codes]
+
+
+def load_secret(path: str | Path) -> bytes:
+    """The trust's cell-key secret from `path`, made (32 random bytes, owner-only) the first
+    time. Keep the file: a new secret gives every cell new noise, and a reader who sees the
+    same table published twice with different noise can average it away."""
+    target = Path(path)
+    if target.exists():
+        data = target.read_bytes()
+        if len(data) < 16:
+            raise ValueError(f"{target} does not hold a cell-key secret (too short)")
+        return data
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data = secrets.token_bytes(32)
+    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    try:
+        os.link(temp, target)  # never replace a secret another run made meanwhile
+    except FileExistsError:
+        pass
+    finally:
+        temp.unlink()
+    return target.read_bytes()
+
+
+def cell_keys(index: np.ndarray, size: int, keys: np.ndarray) -> np.ndarray:
+    """The cell key of every cell of one level: its incidents' record keys summed, mod 256."""
+    inside = index >= 0
+    sums = np.bincount(index[inside], weights=keys[inside].astype(float), minlength=size)
+    return np.rint(sums).astype(np.int64) % KEY_RANGE
+
+
+class CellKey:
+    """Cell-key perturbation of every cell of a ledger (see the module docstring)."""
+
+    name = "cell-key perturbation"
+
+    def __init__(self, keys: np.ndarray, ptable: np.ndarray | None = None) -> None:
+        self.keys = np.asarray(keys, dtype=np.int64)
+        if self.keys.size and (self.keys.min() < 0 or self.keys.max() >= KEY_RANGE):
+            raise ValueError("record keys must be 0 to 255")
+        self.ptable = default_ptable() if ptable is None else np.asarray(ptable, dtype=np.int64)
+
+    @classmethod
+    def for_incidents(cls, incident_ids: Sequence[Any], secret: bytes) -> CellKey:
+        return cls(record_keys(incident_ids, secret))
+
+    def protect(self, ledger: Any) -> list[Form]:
+        if len(self.keys) != ledger.n:
+            raise ValueError("one record key per incident is needed")
+        truth = ledger.true_counts
+        forms: list[Form] = []
+        for view in ledger.views:
+            counts = truth[view.offset : view.offset + view.size]
+            noise = self.ptable[pcv(counts), cell_keys(view.index, view.size, self.keys)]
+            shown = np.where(counts > 0, counts + noise, 0)
+            forms.extend(Form("perturbed", int(v)) for v in shown)
+        return forms
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "kind": "cell-key",
+            "ptable": self.ptable,
+            "max_pcv": MAX_PCV,
+            "wrap_from": WRAP_FROM,
+            "wrap_period": WRAP_PERIOD,
+            "promise": 1,
+        }
+
+    def note(self) -> str:
+        return (
+            "Counts are perturbed with the Office for National Statistics' cell-key method: "
+            "a count from 1 to 4 is shown as 0 or 5, other counts may be up to 2 more or less "
+            "than the true number, and the same count is always shown the same way, so totals "
+            "need not equal the sum of their parts. Rates are worked out from the counts shown."
+        )

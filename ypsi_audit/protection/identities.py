@@ -1,0 +1,276 @@
+"""The relations between the ledger's cells, worked out from the incidents they count.
+
+An attacker who reads several tables knows more than any one of them says: a setting's
+total in one table is its total in the next, a table's rows add up to its totals, this
+year's count cannot exceed the count over all years. Page authors do not declare these
+relations; they follow from the cells being sets of incidents (the "cover table" idea of
+tau-argus for linked tables), and this module derives them:
+
+- Cells that count exactly the same incidents become one variable, whatever the tables
+  (found by hashing each cell's set of incidents, then checked exactly).
+- Within a table, every total is the sum of the cells under it (definitional, so empty
+  cells count too).
+- Across tables: when every incident-bearing cell of table A lies inside a single cell
+  of a level of table B (same dimensions with a narrower filter, or a dimension A's
+  determine, as consistency determines the guidance outcome), each B cell is at least
+  the sum of the A cells inside it, and equal to it when they cover it.
+
+What is left out: a cell covered exactly by cells of a table that does not lie inside
+the other table as a whole (say one setting's referred incidents against its split by
+consistency, where "unassessable" straddles referred and not). Such covers are rare in
+the declared tables and would cost a pass over every pair of cells.
+
+Because the relations are read off the data, a few hold by coincidence (a setting whose
+incidents all fall in one year); the audit then credits the attacker with them, which
+can only make it stricter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    from .ledger import Ledger, View
+
+__all__ = ["Identities", "derive"]
+
+
+@dataclass(frozen=True)
+class Identities:
+    """Variables (distinct sets of incidents) and the linear relations between them.
+
+    `matrix @ x` is 0 for the rows where `equal` is true and ≥ 0 for the others, for the
+    true counts `x` of the variables (and for any counts consistent with the relations).
+    """
+
+    var_of_cell: np.ndarray  # (cells,) variable of each cell
+    truth: np.ndarray  # (variables,) true count of each variable
+    matrix: sp.csr_matrix  # (relations, variables)
+    equal: np.ndarray  # (relations,) bool
+    first_cell: np.ndarray  # (variables,) one cell of each variable, for messages
+
+    @property
+    def n_vars(self) -> int:
+        return len(self.truth)
+
+    @property
+    def n_relations(self) -> int:
+        return self.matrix.shape[0]
+
+
+def derive(ledger: Ledger) -> Identities:
+    """All relations between the ledger's cells (see the module docstring)."""
+    views = ledger.views
+    truth_cells = ledger.true_counts
+    var_of_cell = _merge(ledger, views, truth_cells)
+    rows: dict[tuple[tuple[tuple[int, int], ...], bool], None] = {}
+
+    def add(lhs: int, rhs: np.ndarray, equal: bool) -> None:
+        coefficients: dict[int, int] = {}
+        coefficients[int(var_of_cell[lhs])] = 1
+        for cell in rhs:
+            var = int(var_of_cell[cell])
+            coefficients[var] = coefficients.get(var, 0) - 1
+        key = tuple(sorted((v, c) for v, c in coefficients.items() if c != 0))
+        if key:
+            rows.setdefault((key, equal), None)
+
+    for lhs, rhs in _margins(ledger, views):
+        add(lhs, rhs, True)
+    for lhs, rhs, equal in _refinements(ledger, views, truth_cells):
+        add(lhs, rhs, equal)
+
+    n_vars = int(var_of_cell.max()) + 1 if len(var_of_cell) else 0
+    truth = np.zeros(n_vars, dtype=np.int64)
+    truth[var_of_cell] = truth_cells
+    first = np.full(n_vars, -1, dtype=np.int64)
+    first[var_of_cell[::-1]] = np.arange(len(var_of_cell))[::-1]
+    r_idx, c_idx, data, equal = [], [], [], []
+    for k, (key, eq) in enumerate(rows):
+        for var, coef in key:
+            r_idx.append(k)
+            c_idx.append(var)
+            data.append(coef)
+        equal.append(eq)
+    matrix = sp.csr_matrix(
+        (np.asarray(data, dtype=float), (np.asarray(r_idx, int), np.asarray(c_idx, int))),
+        shape=(len(rows), n_vars),
+    )
+    identities = Identities(var_of_cell, truth, matrix, np.asarray(equal, dtype=bool), first)
+    _check(identities)
+    return identities
+
+
+def _merge(ledger: Ledger, views: list[View], truth: np.ndarray) -> np.ndarray:
+    """One variable per distinct set of incidents: identical levels of different tables
+    cell by cell (empty cells too), other incident-bearing cells by their set."""
+    n_cells = len(truth)
+    var = np.full(n_cells, -1, dtype=np.int64)
+    rng = np.random.default_rng(20261202)  # only to find equal sets, never published
+    w1 = rng.integers(0, 1 << 26, ledger.n).astype(float)
+    w2 = rng.integers(0, 1 << 26, ledger.n).astype(float)
+    by_view: dict[tuple[bytes, tuple[int, ...]], int] = {}
+    by_set: dict[tuple[int, float, float], int] = {}
+    members: dict[int, tuple[int, int]] = {}  # var -> (view, local cell) to check sets
+    next_var = 0
+    for vi, view in enumerate(views):
+        inside = view.index >= 0
+        key = (np.where(inside, view.index, -1).tobytes(), view.shape)
+        if key in by_view:  # the same level declared again: the same variables
+            twin = views[by_view[key]]
+            var[view.offset : view.offset + view.size] = var[twin.offset : twin.offset + twin.size]
+            continue
+        by_view[key] = vi
+        h1 = np.bincount(view.index[inside], weights=w1[inside], minlength=view.size)
+        h2 = np.bincount(view.index[inside], weights=w2[inside], minlength=view.size)
+        for local in range(view.size):
+            cell = view.offset + local
+            count = int(truth[cell])
+            if count == 0:
+                var[cell] = next_var
+                next_var += 1
+                continue
+            set_key = (count, float(h1[local]), float(h2[local]))
+            found = by_set.get(set_key)
+            if found is not None and _same(views, members[found], (vi, local)):
+                var[cell] = found
+                continue
+            by_set[set_key] = next_var
+            members[next_var] = (vi, local)
+            var[cell] = next_var
+            next_var += 1
+    return var
+
+
+def _same(views: list[View], a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return bool(np.array_equal(views[a[0]].index == a[1], views[b[0]].index == b[1]))
+
+
+def _margins(ledger: Ledger, views: list[View]) -> Iterator[tuple[int, np.ndarray]]:
+    """Every total of a table as the sum of the table's base cells under it."""
+    first_view = {}
+    for view in views:
+        first_view.setdefault(view.table, view)
+    for view in views:
+        base = first_view[view.table]
+        if view is base:
+            continue
+        parent = _project(base, view)
+        order = np.argsort(parent, kind="stable")
+        bounds = np.searchsorted(parent[order], np.arange(view.size + 1))
+        for local in range(view.size):
+            under = base.offset + order[bounds[local] : bounds[local + 1]]
+            yield view.offset + local, under
+
+
+def _project(base: View, level: View) -> np.ndarray:
+    """For each base cell, the cell of `level` (a subset of its dimensions) it lies in."""
+    grid = _grid(base.shape)
+    local = np.zeros(grid.shape[1], dtype=np.int64)
+    for dim, size in zip(level.dims, level.shape, strict=True):
+        local = local * size + grid[base.dims.index(dim)]
+    return local
+
+
+def _grid(shape: tuple[int, ...]) -> np.ndarray:
+    """The dimension values of every cell of a level, one row per dimension."""
+    if not shape:
+        return np.zeros((0, 1), dtype=np.int64)
+    return np.indices(shape).reshape(len(shape), -1)
+
+
+def _refinements(
+    ledger: Ledger, views: list[View], truth: np.ndarray
+) -> Iterator[tuple[int, np.ndarray, bool]]:
+    """Cross-table relations: a table's base cells inside the cells of another table's
+    level (see the module docstring)."""
+    tables = ledger.tables
+    base_of = {}
+    for view in views:
+        base_of.setdefault(view.table, view)
+    masks = {name: spec.mask for name, spec in tables.items()}
+    distinct: dict[tuple[bytes, tuple[int, ...]], View] = {}
+    for view in views:  # a level declared twice gives the same relations: use it once
+        distinct.setdefault((view.index.tobytes(), view.shape), view)
+    levels = list(distinct.values())
+    fines = {id(v) for v in levels}
+    for fine_name, fine in base_of.items():
+        if id(fine) not in fines:
+            continue
+        fine_mask = masks[fine_name]
+        fine_sizes = truth[fine.offset : fine.offset + fine.size]
+        fine_spec = tables[fine_name]
+        for level in levels:
+            if level.table == fine_name:
+                continue
+            coarse_mask = masks[level.table]
+            if np.any(fine_mask & ~coarse_mask):
+                continue  # some of A's incidents are outside B: A is not inside B
+            placed = _placement(ledger, fine, level, fine_spec, tables[level.table])
+            if placed is None:
+                placed = _functional(fine, level, fine_mask, fine_sizes)
+                if placed is None:
+                    continue
+            coarse_sizes = truth[level.offset : level.offset + level.size]
+            inside = placed >= 0
+            sums = np.bincount(placed[inside], weights=fine_sizes[inside], minlength=level.size)
+            key = np.where(inside, placed, level.size)
+            order = np.argsort(key, kind="stable")
+            bounds = np.searchsorted(key[order], np.arange(level.size + 1))
+            same_incidents = np.array_equal(fine_mask, coarse_mask)
+            for local in range(level.size):
+                cells = fine.offset + order[bounds[local] : bounds[local + 1]]
+                if len(cells) == 0:
+                    continue
+                covered = coarse_sizes[local] > 0 and sums[local] == coarse_sizes[local]
+                yield level.offset + local, cells, bool(same_incidents or covered)
+
+
+def _placement(
+    ledger: Ledger, fine: View, level: View, fine_spec: Any, coarse_spec: Any
+) -> np.ndarray | None:
+    """Where each base cell of `fine` lies in `level` by definition: when the level's
+    dimensions are among the fine table's, with the same labels."""
+    coarse_dims = [coarse_spec.by[d] for d in level.dims]
+    if not set(coarse_dims) <= set(fine_spec.by):
+        return None
+    for d, name in zip(level.dims, coarse_dims, strict=True):
+        if coarse_spec.values[d] != fine_spec.values[fine_spec.by.index(name)]:
+            return None
+    grid = _grid(fine.shape)
+    local = np.zeros(grid.shape[1], dtype=np.int64)
+    for name, size in zip(coarse_dims, level.shape, strict=True):
+        local = local * size + grid[fine.dims.index(fine_spec.by.index(name))]
+    return local
+
+
+def _functional(
+    fine: View, level: View, fine_mask: np.ndarray, fine_sizes: np.ndarray
+) -> np.ndarray | None:
+    """Where each incident-bearing base cell of `fine` lies in `level`, when the data put
+    each of them inside a single cell of it (empty cells are left unplaced: -1)."""
+    idx_f = fine.index[fine_mask]
+    idx_c = level.index[fine_mask]
+    if np.any(idx_c < 0):
+        return None
+    low = np.full(fine.size, level.size, dtype=np.int64)
+    high = np.full(fine.size, -1, dtype=np.int64)
+    np.minimum.at(low, idx_f, idx_c)
+    np.maximum.at(high, idx_f, idx_c)
+    present = fine_sizes > 0
+    if np.any(low[present] != high[present]):
+        return None
+    return np.where(present, low, -1)
+
+
+def _check(identities: Identities) -> None:
+    """The true counts satisfy every relation (a failure is a bug, never data)."""
+    values = identities.matrix @ identities.truth.astype(float)
+    bad = (identities.equal & (values != 0)) | (~identities.equal & (values < 0))
+    if np.any(bad):
+        raise AssertionError(f"{int(bad.sum())} derived relations fail on the true counts")

@@ -1,0 +1,181 @@
+"""Secondary suppression over all linked tables at once, in the manner of tau-argus.
+
+Every count from 1 to 4 is hidden and shown as "<5" (primary suppression). Then as few
+other counts as possible are hidden as "c" (secondary suppression) so that none of the
+small ones can be worked out from what is left, across every table of the ledger:
+
+1. A mixed-integer programme (`scipy.optimize.milp`, HiGHS) chooses which counts of 5 or
+   more to hide, at least cost (each hidden count costs 1, a little more the larger it
+   is), so that every relation between cells that holds a hidden small count holds at
+   least one other hidden count (a small count alone in a sum would be the total minus
+   the rest).
+2. The attacker's audit (`audit.py`) then attacks the result as a whole. Where it can
+   still pin a small count (bounds carried through several relations), the programme is
+   told to hide at least one more count near it, and both steps run again.
+
+This is the "hide, attack, hide more" loop of tau-argus's optimal method, with a simpler
+cut: the true optimum over every pattern is not proven, only that each round's pattern
+is the cheapest one that meets every requirement found so far.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from .audit import audit
+from .pack import THRESHOLD, Form, PublishedView
+
+__all__ = ["Suppression"]
+
+MAX_ROUNDS = 40
+
+
+class Suppression:
+    """Primary and MILP-chosen secondary suppression (see the module docstring)."""
+
+    name = "secondary suppression"
+
+    def __init__(self, threshold: int = THRESHOLD, *, small_symbol: bool = False) -> None:
+        self.threshold = threshold
+        self.small_symbol = small_symbol  # "<5" for small counts, else "c" for every hidden one
+        self.rounds = 0
+
+    def protect(self, ledger: Any) -> list[Form]:
+        identities = ledger.identities()
+        truth = identities.truth
+        primary = (truth >= 1) & (truth < self.threshold)
+        candidate = ~primary  # any other count, zeros too: "c" says nothing of its size
+        matrix = identities.matrix.tocsr()
+        equal = identities.equal
+        cuts: list[np.ndarray] = []
+        hidden = primary.copy()
+        self.audit_seconds = 0.0
+        for self.rounds in range(1, MAX_ROUNDS + 1):
+            chosen = _choose(matrix, equal, primary, candidate, truth, cuts)
+            hidden = primary | chosen
+            forms = self._forms(ledger, identities.var_of_cell, hidden, primary)
+            view = PublishedView(
+                list(ledger.cell_list), forms, {}, {}, {}, self.document(), self.threshold
+            )
+            started = time.perf_counter()
+            report = audit(view, identities, ledger.true_counts)
+            self.audit_seconds += time.perf_counter() - started
+            narrow = [v for v, (low, high) in report.ranges.items() if high - low < 1]
+            if not narrow:
+                return forms
+            for var in narrow:
+                cuts.extend(_near(matrix, equal, var, hidden, candidate))
+        return self._forms(ledger, identities.var_of_cell, hidden | candidate, primary)
+
+    def _forms(
+        self, ledger: Any, var_of_cell: np.ndarray, hidden: np.ndarray, primary: np.ndarray
+    ) -> list[Form]:
+        truth = ledger.true_counts
+        forms = []
+        for cell, var in enumerate(var_of_cell):
+            if primary[var] and self.small_symbol:
+                forms.append(Form("primary"))
+            elif hidden[var] and self.small_symbol:
+                forms.append(Form("secondary"))
+            elif hidden[var]:
+                forms.append(Form("withheld"))
+            else:
+                forms.append(Form("exact", int(truth[cell])))
+        return forms
+
+    def document(self) -> dict[str, Any]:
+        return {"kind": "suppression", "threshold": self.threshold, "promise": 1}
+
+    def note(self) -> str:
+        if self.small_symbol:
+            return (
+                f"Counts from 1 to {self.threshold - 1} are shown as <{self.threshold}; other "
+                "counts are hidden as c where they would let a small one be worked out; rates "
+                "resting on a hidden count are not shown."
+            )
+        return (
+            f"Counts from 1 to {self.threshold - 1} are not shown (c), nor are other counts "
+            "that would let one be worked out; rates resting on a hidden count are not shown."
+        )
+
+
+def _choose(
+    matrix: sp.csr_matrix,
+    equal: np.ndarray,
+    primary: np.ndarray,
+    candidate: np.ndarray,
+    truth: np.ndarray,
+    cuts: list[np.ndarray],
+) -> np.ndarray:
+    """The cheapest set of candidates to hide so that no equality holding a small count
+    has it as its only hidden cell, and every cut (a set of which one must be hidden)
+    is met."""
+    n = len(truth)
+    cand = np.flatnonzero(candidate)
+    position = np.full(n, -1)
+    position[cand] = np.arange(len(cand))
+    rows, cols, lows = [], [], []
+    k = 0
+    for r in np.flatnonzero(equal):
+        members = matrix.indices[matrix.indptr[r] : matrix.indptr[r + 1]]
+        small = members[primary[members]]
+        if len(small) == 0:
+            continue
+        if len(small) > 1:
+            continue  # two small counts hidden in one sum: neither is alone
+        others = members[candidate[members]]
+        rows.extend([k] * len(others))
+        cols.extend(position[others])
+        lows.append(1.0)
+        k += 1
+    for cut in cuts:
+        members = cut[candidate[cut]]
+        rows.extend([k] * len(members))
+        cols.extend(position[members])
+        lows.append(1.0)
+        k += 1
+    if not len(cand):
+        return np.zeros(n, dtype=bool)
+    scale = max(float(truth[cand].max()), 1.0)
+    cost = 1.0 + truth[cand] / (10.0 * scale)
+    constraints = ()
+    if k:
+        a = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(k, len(cand)))
+        constraints = LinearConstraint(a, np.asarray(lows), np.inf)
+    result = milp(
+        cost,
+        constraints=constraints,
+        integrality=np.ones(len(cand)),
+        bounds=Bounds(0, 1),
+        options={"time_limit": 120.0},
+    )
+    chosen = np.zeros(n, dtype=bool)
+    if result.x is None:
+        chosen[cand] = True  # nothing found in time: hide every candidate (safe, wasteful)
+        return chosen
+    chosen[cand] = result.x > 0.5
+    return chosen
+
+
+def _near(
+    matrix: sp.csr_matrix, equal: np.ndarray, var: int, hidden: np.ndarray, candidate: np.ndarray
+) -> list[np.ndarray]:
+    """For a small count the attacker could still pin: in every sum it is part of, one
+    more of the counts still shown must be hidden (one cut per sum)."""
+    columns = matrix.tocsc()
+    cuts = []
+    for row in columns.indices[columns.indptr[var] : columns.indptr[var + 1]]:
+        if not equal[row]:
+            continue
+        members = matrix.indices[matrix.indptr[row] : matrix.indptr[row + 1]]
+        shown = members[candidate[members] & ~hidden[members]]
+        if len(shown):
+            cuts.append(shown)
+    if not cuts:
+        cuts.append(np.flatnonzero(candidate & ~hidden))
+    return cuts
