@@ -263,3 +263,28 @@ def sweep_chart(table: pd.DataFrame, parameter: str) -> alt.Chart:
         x=alt.X("value:N", sort=order), text="label:N"
     )
     return _base(alt.layer(lines, rule, text), f"What each value of {parameter} would mean")
+
+
+def context_trend_chart(table: pd.DataFrame, title: str, y_title: str) -> alt.Chart:
+    """Rates by term with 95% intervals (columns period, rate, low, high, part), the
+    chosen period in blue and wider context in grey, so a reader sees which is which."""
+    order = list(dict.fromkeys(table["period"]))
+    parts = list(dict.fromkeys(table["part"]))
+    x = alt.X("period:N", sort=order, title="Academic year and term",
+              axis=alt.Axis(labelAngle=-40))  # fmt: skip
+    colour = alt.Color(
+        "part:N",
+        title=None,
+        scale=alt.Scale(
+            domain=parts,
+            range=[OKABE_ITO[0] if p == "chosen year" else "#8c8c8c" for p in parts],
+        ),
+        legend=alt.Legend(orient="bottom") if len(parts) > 1 else None,
+    )
+    base = alt.Chart(table)
+    band = base.mark_errorbar(ticks=True).encode(
+        x=x, y=alt.Y("low:Q", title=y_title, axis=alt.Axis(format="%")), y2="high:Q", color=colour
+    )
+    line = base.mark_line(color="#8c8c8c").encode(x=x, y="rate:Q")
+    points = base.mark_point(filled=True, size=60).encode(x=x, y="rate:Q", color=colour)
+    return _base(alt.layer(band, line, points), title)

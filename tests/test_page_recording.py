@@ -1,0 +1,594 @@
+"""The recording and handling page, built as a run builds it (`build_pages`), checked
+against counts made here, independently, from the assessed rows."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from scipy.stats import binom
+from support import NO_FACTORS, frame_of
+
+from ypsi_audit import contract, resources, states
+from ypsi_audit.engine import assess
+from ypsi_audit.policy import load_policy
+from ypsi_audit.reports.assessed import AssessedLog
+from ypsi_audit.reports.ledger import Ledger
+from ypsi_audit.reports.page import Block, Page
+from ypsi_audit.reports.pages import build_pages, recording
+from ypsi_audit.reports.spec import RunSpec
+from ypsi_audit.stats import academic_year
+
+CHESHIRE, UKCIS = "cheshire-quick-guide", "ukcis-2024"
+SHORT = (states.NOT_DONE, states.NOT_RECORDED)
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def sample_log(policy: str, period: str | None = None) -> tuple[AssessedLog, RunSpec]:
+    spec = RunSpec.build(
+        "report", input=str(resources.sample_log()), out="unused", policy=policy, period=period
+    )
+    return AssessedLog.assess(spec), spec
+
+
+def page_of(log: AssessedLog, spec: RunSpec, **options: Any) -> Page:
+    pages, _ = build_pages(log, spec, ["recording"], **options)
+    return pages["recording"]
+
+
+def log_of(frame: pd.DataFrame, policy: str = CHESHIRE, **options: Any) -> tuple:
+    spec = RunSpec.build("report", input="made here", out="unused", policy=policy, **options)
+    assessed = assess(frame, spec.policy.policy(), with_states=True)
+    return AssessedLog.of(assessed, {}, spec), spec
+
+
+def table(page: Page, section: str, caption: str) -> Block:
+    found = [
+        b
+        for b in page.section(section).blocks
+        if b.kind == "table" and b.caption.startswith(caption)
+    ]
+    assert len(found) == 1, f"no single table '{caption}' in {section}"
+    return found[0]
+
+
+def by_first(block: Block) -> dict[str, dict[str, str]]:
+    first = block.columns[0]["key"]
+    return {row[first]: row for row in block.rows}
+
+
+def texts(page: Page, section: str) -> str:
+    return " ".join(b.text for b in page.section(section).blocks if b.kind == "text")
+
+
+def number(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def percent(k: int, n: int) -> str:
+    return f"{100 * k / n:.0f}%"
+
+
+def everything(page: Page) -> str:
+    """Every word a reader can meet: sections, tables, chart text and headlines."""
+    parts = [page.title, page.intro]
+    for section in page.sections:
+        for block in section.blocks:
+            parts += [block.text, block.caption, block.note, block.alt, *block.items]
+            parts += [c["label"] for c in block.columns]
+            parts += [str(v) for row in block.rows for v in row.values()]
+            if block.svg:
+                parts.append(block.svg)
+    for line in page.headlines:
+        parts += [line.area, line.status, *line.look_at]
+    return "\n".join(parts)
+
+
+def codes(log: AssessedLog, rule_id: str, mask: np.ndarray | None = None) -> np.ndarray:
+    values = log.frame[states.column("recording", rule_id)].to_numpy()
+    return values if mask is None else values[mask]
+
+
+def any_gap(log: AssessedLog) -> np.ndarray:
+    columns = [states.column("recording", r.id) for r in log.policy.recording]
+    return np.isin(log.frame[columns].to_numpy(), SHORT).any(axis=1)
+
+
+def settings_of(log: AssessedLog) -> np.ndarray:
+    return log.frame["setting_id"].astype(str).to_numpy()
+
+
+def identity(ledger: Ledger) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """A 'protection' that publishes every true count: the decoy pass must still agree."""
+    return {
+        name: (t.true.astype(float), pd.DataFrame("", index=t.true.index, columns=t.true.columns))
+        for name, t in ledger.tables.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def cheshire() -> tuple[AssessedLog, RunSpec, Page]:
+    log, spec = sample_log(CHESHIRE)
+    return log, spec, page_of(log, spec)
+
+
+@pytest.fixture(scope="module")
+def ukcis() -> tuple[AssessedLog, RunSpec, Page]:
+    log, spec = sample_log(UKCIS)
+    return log, spec, page_of(log, spec)
+
+
+@pytest.fixture(params=[CHESHIRE, UKCIS])
+def either(request: pytest.FixtureRequest, cheshire: tuple, ukcis: tuple) -> tuple:
+    return cheshire if request.param == CHESHIRE else ukcis
+
+
+# ---------------------------------------------------------------------------- numbers
+
+
+def test_every_section_is_built(either: tuple) -> None:
+    _, _, page = either
+    assert [s.id for s in page.sections] == list(recording.SECTIONS)
+    assert all(s.blocks for s in page.sections)
+
+
+def test_each_requirement_agrees_with_a_count_of_its_states(either: tuple) -> None:
+    log, _, page = either
+    rows = by_first(table(page, "requirements", "Each requirement"))
+    assert list(rows) == [rule.title for rule in log.policy.recording]  # titles, in order
+    for rule in log.policy.recording:
+        row, state = rows[rule.title], codes(log, rule.id)
+        expect = {
+            "met": (state == states.MET).sum(),
+            "not_done": (state == states.NOT_DONE).sum(),
+            "not_recorded": (state == states.NOT_RECORDED).sum(),
+            "unsettled": (state == states.UNSETTLED).sum(),
+        }
+        for key, value in expect.items():
+            assert number(row[key]) == value, (rule.id, key)
+        assert number(row["concerns"]) == (state != states.NOT_APPLICABLE).sum()
+        known = expect["met"] + expect["not_done"] + expect["not_recorded"]
+        short = expect["not_done"] + expect["not_recorded"]
+        assert row["share"] == (percent(short, known) if known else "–")  # unsettled left out
+
+
+def test_settings_table_and_positions_agree_with_an_exact_test(either: tuple) -> None:
+    log, _, page = either
+    gap, setting = any_gap(log), settings_of(log)
+    rows = by_first(table(page, "settings", "Each setting's incidents"))
+    theta = gap.mean()
+    assert rows["All settings"]["share"] == percent(gap.sum(), len(gap))
+    words = {"above_998": "above the outer", "above_95": "above the inner"}
+    for unit in np.unique(setting):
+        k, n = int(gap[setting == unit].sum()), int((setting == unit).sum())
+        row = rows[unit]
+        assert (number(row["incidents"]), number(row["with_gap"])) == (n, k)
+        upper = binom.sf(k - 1, n, theta)  # chance of k or more at the trust's rate
+        lower = binom.cdf(k, n, theta)
+        if upper <= 0.001:
+            assert row["position"].startswith(words["above_998"]), unit
+        elif upper <= 0.025:
+            assert row["position"].startswith(words["above_95"]), unit
+        elif lower >= 0.025:
+            assert row["position"] == "within the limits", unit
+        else:
+            assert row["position"].startswith("below"), unit
+
+
+def test_the_samples_planted_poor_recorders_stand_out(either: tuple) -> None:
+    _, _, page = either
+    rows = by_first(table(page, "settings", "Each setting's incidents"))
+    for planted in ("S05", "S08"):  # the sample's RecordingPlan
+        assert rows[planted]["position"].startswith("above the outer"), planted
+    summary = texts(page, "summary")
+    assert "S05" in summary and "S08" in summary
+    headline = page.headlines[0]
+    assert headline.attention
+    assert any("S05" in line and "S08" in line for line in headline.look_at)
+
+
+def test_grid_shares_agree_with_a_count_per_setting(either: tuple) -> None:
+    log, _, page = either
+    setting = settings_of(log)
+    grids = [
+        b
+        for b in page.section("settings").blocks
+        if b.kind == "table" and b.caption.startswith("Share not met, by setting")
+    ]
+    assert all(len(b.columns) <= 8 for b in grids)  # fits A4 portrait
+    cells = {}
+    for block in grids:
+        titles = {c["key"]: c["label"] for c in block.columns[1:]}
+        for row in block.rows:
+            for key, title in titles.items():
+                cells[(row["setting"], title)] = row[key]
+    for rule in log.policy.recording:
+        state = codes(log, rule.id)
+        for unit in [*np.unique(setting), "All settings"]:
+            mine = state if unit == "All settings" else state[setting == unit]
+            known = np.isin(mine, (states.MET, *SHORT)).sum()
+            short = np.isin(mine, SHORT).sum()
+            want = "–" if not known else f"{percent(short, known)} ({known})"
+            assert cells[(unit, rule.title)] == want, (unit, rule.id)
+
+
+def test_trend_counts_every_term_of_every_year(cheshire: tuple) -> None:
+    log, _, page = cheshire
+    years = academic_year(log.frame["reported_on"]).astype(str).to_numpy()
+    terms = log.term.astype(str).to_numpy()
+    gap = any_gap(log)
+    rows = by_first(table(page, "trend", "Incidents with at least one requirement not met"))
+    assert len(rows) == 3 * len(np.unique(years))
+    for label, row in rows.items():
+        year, term = label.split()
+        mask = (years == year) & (terms == term)
+        assert (number(row["n"]), number(row["k"])) == (mask.sum(), gap[mask].sum()), label
+
+
+def test_year_on_year_compares_the_last_two_years(cheshire: tuple) -> None:
+    log, _, page = cheshire
+    years = academic_year(log.frame["reported_on"]).astype(str).to_numpy()
+    gap, setting = any_gap(log), settings_of(log)
+    block = table(page, "year_on_year", "Share of incidents with a requirement not met")
+    assert [c["label"] for c in block.columns[1:3]] == ["2023-24", "2024-25"]
+    rows = by_first(block)
+    for unit in np.unique(setting):
+        for year, key in (("2023-24", "before"), ("2024-25", "now")):
+            mask = (setting == unit) & (years == year)
+            want = f"{percent(gap[mask].sum(), mask.sum())} ({mask.sum()})" if mask.any() else "–"
+            assert rows[unit][key] == want, (unit, year)
+    said = texts(page, "year_on_year")
+    assert "2024-25" in said and "2023-24" in said
+
+
+def test_timeliness_bands_and_middle_decision_agree_with_the_dates(either: tuple) -> None:
+    log, _, page = either
+    days = (
+        pd.to_datetime(log.frame["decided_on"]) - pd.to_datetime(log.frame["reported_on"])
+    ).dt.days.to_numpy(dtype=float)
+    setting = settings_of(log)
+    bands = by_first(table(page, "timeliness", "Incidents by days"))
+    summary = by_first(table(page, "timeliness", "How quickly each setting decided"))
+    edges = {"same day": (0, 0), "1 day": (1, 1), "2 to 3 days": (2, 3), "4 to 7 days": (4, 7),
+             "8 to 14 days": (8, 14), "15 days or more": (15, 10**6)}  # fmt: skip
+    for unit in [*np.unique(setting), "All settings"]:
+        mine = days if unit == "All settings" else days[setting == unit]
+        dated = np.sort(mine[~np.isnan(mine)])
+        for band, (low, high) in edges.items():
+            want = ((dated >= low) & (dated <= high)).sum()
+            assert number(bands[unit][band]) == want, (unit, band)
+        assert number(bands[unit]["no decision date"]) == np.isnan(mine).sum()
+        middle = dated[(len(dated) - 1) // 2]  # the lower of two middle decisions
+        band = next(b for b, (low, high) in edges.items() if low <= middle <= high)
+        assert summary[unit]["middle"] == band, unit
+        assert summary[unit]["week"] == percent((dated <= 7).sum(), len(dated))
+
+
+def test_days_band_edges() -> None:
+    days = np.array([0, 1, 2, 3, 4, 7, 8, 14, 15, 400, np.nan])
+    assert recording.days_band(days).tolist() == [
+        "same day", "1 day", "2 to 3 days", "2 to 3 days", "4 to 7 days", "4 to 7 days",
+        "8 to 14 days", "8 to 14 days", "15 days or more", "15 days or more",
+        "no decision date",
+    ]  # fmt: skip
+
+
+def test_devices_given_back_by_setting_and_by_case(either: tuple) -> None:
+    log, _, page = either
+    frame = log.frame
+    back = frame["device_returned"].astype("boolean").fillna(False).to_numpy(bool)
+    outcome = frame["guidance_outcome"].astype(str).to_numpy()
+    low = frame["experimental"].astype("boolean").fillna(False).to_numpy(bool)
+    low_risk = (outcome == "handle_in_setting") & low
+    setting = settings_of(log)
+    rules = recording.device_rules(log.policy)
+    expected = {  # found by what their rules read, not by id
+        CHESHIRE: ["device_return_safeguards"],
+        UKCIS: ["device_returned_despite_criterion", "deletion_not_confirmed"],
+    }
+    assert [r.id for r in rules] == expected[log.policy.id]
+    rows = by_first(table(page, "devices", "Devices given back, by setting"))
+    for unit in [*np.unique(setting), "All settings"]:
+        mask = back & ((setting == unit) if unit != "All settings" else True)
+        row = rows[unit]
+        assert number(row["returned"]) == mask.sum()
+        assert number(row["not_low"]) == (mask & ~low_risk).sum()
+        for k, rule in enumerate(rules):
+            assert number(row[f"r{k}"]) == np.isin(codes(log, rule.id, mask), SHORT).sum()
+    cases = by_first(table(page, "devices", "Devices given back, by what the guidance"))
+    refer = next(label for label in cases if label.startswith("The guidance says refer"))
+    assert number(cases[refer]["returned"]) == (back & (outcome == "refer_police")).sum()
+    assert log.route in refer
+    said = texts(page, "devices")
+    assert f"Of {back.sum()} devices given back, {(back & ~low_risk).sum()} were" in said
+
+
+def test_scope_is_shown_apart_only_where_the_policy_has_one(ukcis: tuple, cheshire: tuple) -> None:
+    log, _, page = ukcis
+    inside = log.frame[states.IN_SCOPE].to_numpy() == states.PRESENT
+    rows = by_first(table(page, "scope", "Share not met"))
+    for rule in log.policy.recording:
+        state = codes(log, rule.id, inside)
+        known = np.isin(state, (states.MET, *SHORT)).sum()
+        short = np.isin(state, SHORT).sum()
+        want = "–" if not known else f"{percent(short, known)} ({known})"
+        assert rows[rule.title]["inside"] == want, rule.id
+    assert log.policy.scope.title in texts(page, "scope")
+    _, _, other = cheshire
+    assert not [b for b in other.section("scope").blocks if b.kind == "table"]
+    assert "not split" in texts(other, "scope")
+
+
+# ---------------------------------------------------------------------------- rules
+
+
+def test_every_number_comes_from_the_ledger(cheshire: tuple) -> None:
+    """The second pass of a publication reads shuffled rows: a number worked out from the
+    rows directly would change; one read from the ledger cannot."""
+    log, spec, page = cheshire
+    decoyed = page_of(log, spec, protect=identity, decoy_seed=3)
+    assert decoyed.to_json() == page.to_json()
+
+
+def _ids(policy: Any) -> set[str]:
+    found = {policy.id, policy.label}
+    for section in ("factors", "experimental", "recording"):
+        found |= {rule.id for rule in policy.rules(section)}
+    found |= {c.name for c in contract.COLUMNS if "_" in c.name}
+    for column in contract.COLUMNS:
+        found |= {code for code in column.codes if "_" in code}
+    found |= {c for c in (*contract.CONSISTENCY, *contract.OUTCOMES) if "_" in c}
+    found |= {s for s in states.REQUIREMENT if "_" in s} | {"any_gap", recording.DAYS}
+    found.add(recording.DEVICE_CASE)
+    return found
+
+
+def leaked_ids(page: Page, policy: Any) -> list[str]:
+    text = everything(page)
+    return [i for i in _ids(policy) if re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", text)]
+
+
+def test_no_internal_id_reaches_the_page(either: tuple) -> None:
+    log, _, page = either
+    assert not leaked_ids(page, log.policy)
+    probe = Page("probe", "Probe", "")
+    probe.section("summary").say(f"See {log.policy.recording[-1].id}.")  # the check can fail
+    assert leaked_ids(probe, log.policy) == [log.policy.recording[-1].id]
+
+
+def test_the_route_is_named_as_the_policy_names_it(ukcis: tuple) -> None:
+    _, _, page = ukcis
+    text = everything(page)
+    assert "the police or children's social care" in text
+    assert not re.search(r"to the police(?! or children)", text)
+
+
+def test_summary_agrees_with_the_tables_beside_it(either: tuple) -> None:
+    log, _, page = either
+    gap = any_gap(log)
+    summary = texts(page, "summary")
+    assert f"Of {len(gap)} incidents, {gap.sum()} ({percent(gap.sum(), len(gap))})" in summary
+    figures = {r["label"]: r["value"] for r in page.section("summary").blocks[0].rows}
+    assert number(figures["with a requirement not met"]) == gap.sum()
+    assert "nothing" not in summary.lower() and "Every requirement was met" not in summary
+    rows = by_first(table(page, "requirements", "Each requirement"))
+    worst = max(
+        (r for r in rows.values() if r["share"] != "–"),
+        key=lambda r: (
+            (number(r["not_done"]) + number(r["not_recorded"]))
+            / (number(r["met"]) + number(r["not_done"]) + number(r["not_recorded"]))
+        ),
+    )
+    assert f"“{worst['requirement']}” ({worst['share']}" in summary
+
+
+def _careful(**more: Any) -> dict[str, Any]:
+    """A low-risk case handled in school with every step recorded."""
+    return {
+        **NO_FACTORS,
+        "consensual": True,
+        "motivation": "romantic",
+        "high_risk_vulnerability": False,
+        "persistent_contact": False,
+        "contact_age_appropriate": True,
+        "decision": "handled_in_setting",
+        "decided_on": "2025-03-04",
+        "rationale_recorded": True,
+        "parents_informed": True,
+        "image_viewed": False,
+        "device_returned": False,
+        "image_sent_to_staff": False,
+        "parents_disagreed": False,
+        **more,
+    }
+
+
+def test_a_careful_log_says_nothing_fell_short_and_one_phone_changes_that() -> None:
+    records = [{"incident_id": f"A{i}", **_careful()} for i in range(8)]
+    log, spec = log_of(frame_of(records))
+    page = page_of(log, spec)
+    summary = texts(page, "summary")
+    assert "None of the 8 incidents fell short" in summary
+    assert "Every requirement was met" in summary
+    assert "No device was recorded as given back." in summary
+    assert not page.headlines[0].attention
+
+    # One phone handed back in a case the guidance refers, nothing recorded about it.
+    records[0] = {**records[0], "adult_involved": True, "device_seized": True,
+                  "device_returned": True}  # fmt: skip
+    log, spec = log_of(frame_of(records))
+    page = page_of(log, spec)
+    summary = texts(page, "summary")
+    assert "None of" not in summary and "Every requirement was met" not in summary
+    assert "Of 8 incidents, 1 (12%) fell short" in summary
+    assert "Of 1 devices given back, 1 were in cases not shown to be low risk" in summary
+    assert "“Phone returned without the safeguards” was not met for 1" in summary
+    rows = by_first(table(page, "requirements", "Each requirement"))
+    assert rows["Phone returned without the safeguards"]["not_done"] == "1"
+
+
+def test_not_done_not_recorded_and_cannot_tell_are_told_apart() -> None:
+    viewed = {"image_viewed": True}
+    records = [
+        _careful(incident_id="A", **viewed, viewing_authorised=False),
+        _careful(incident_id="B", **viewed),
+        _careful(
+            incident_id="C",
+            **viewed,
+            viewing_authorised=True,
+            viewing_witnessed=True,
+            viewing_recorded=True,
+        ),
+        _careful(incident_id="D"),
+        _careful(incident_id="E", image_viewed=None),
+    ]
+    log, spec = log_of(frame_of(records))
+    row = by_first(table(page_of(log, spec), "requirements", "Each requirement"))[
+        "Image viewed without the safeguards"
+    ]
+    got = (row["concerns"], row["met"], row["not_done"], row["not_recorded"], row["unsettled"])
+    assert got == ("4", "1", "1", "1", "1")
+    assert row["share"] == "67%"
+
+
+def test_a_period_restricts_every_table_and_labels_the_context() -> None:
+    log, spec = sample_log(UKCIS, period="2023-24")
+    page = page_of(log, spec)
+    years = academic_year(log.frame["reported_on"]).astype(str).to_numpy()
+    now = years == "2023-24"
+    gap, setting = any_gap(log), settings_of(log)
+    rows = by_first(table(page, "settings", "Each setting's incidents"))
+    assert number(rows["All settings"]["incidents"]) == now.sum()
+    for unit in np.unique(setting):
+        mask = now & (setting == unit)
+        assert number(rows[unit]["with_gap"]) == gap[mask].sum()
+    requirement = by_first(table(page, "requirements", "Each requirement"))
+    rule = log.policy.recording[1]
+    assert number(requirement[rule.title]["met"]) == (codes(log, rule.id, now) == states.MET).sum()
+    trend = table(page, "trend", "Incidents with at least one requirement not met")
+    assert "for context" in trend.caption
+    chosen = [r["period"] for r in trend.rows if "(chosen year)" in r["period"]]
+    assert chosen == [f"2023-24 {term} (chosen year)" for term in ("autumn", "spring", "summer")]
+    yoy = table(page, "year_on_year", "Share of incidents")
+    assert [c["label"] for c in yoy.columns[1:3]] == ["2022-23", "2023-24"]
+    bands = by_first(table(page, "timeliness", "Incidents by days"))
+    assert (
+        number(bands["All settings"]["no decision date"])
+        == (log.frame["decided_on"].isna().to_numpy() & now).sum()
+    )
+
+
+def test_a_single_year_says_there_is_no_year_before() -> None:
+    log, spec = sample_log(CHESHIRE, period="2022-23")
+    page = page_of(log, spec)
+    assert "no academic year before 2022-23" in texts(page, "year_on_year")
+    assert not [b for b in page.section("year_on_year").blocks if b.kind == "table"]
+
+
+def _custom_policy(tmp_path: Path, *, keep_devices: bool) -> Path:
+    tree = yaml.safe_load(Path(load_policy(CHESHIRE).path).read_text(encoding="utf-8"))
+    tree["id"], tree["version"] = "our-trust-variant", "1"
+    kept = []
+    for rule in tree["recording"]:
+        if rule["id"] == "device_return_safeguards":
+            if not keep_devices:
+                continue
+            rule["id"], rule["title"] = "handset_checks", "Handset handed back unchecked"
+        if rule["id"] == "rationale_not_recorded":
+            rule["title"] = "Why we decided is not written down"
+        kept.append(rule)
+    tree["recording"] = kept
+    path = tmp_path / "our-policy.yaml"
+    path.write_text(yaml.safe_dump(tree, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("keep_devices", [True, False])
+def test_a_custom_policy_file_works(tmp_path: Path, keep_devices: bool) -> None:
+    path = _custom_policy(tmp_path, keep_devices=keep_devices)
+    spec = RunSpec.build("report", input=str(resources.sample_log()), out="unused",
+                         policy=str(path))  # fmt: skip
+    log = AssessedLog.assess(spec)
+    page = page_of(log, spec)
+    rows = by_first(table(page, "requirements", "Each requirement"))
+    assert "Why we decided is not written down" in rows
+    assert not leaked_ids(page, log.policy)
+    devices = texts(page, "devices")
+    if keep_devices:
+        assert [r.id for r in recording.device_rules(log.policy)] == ["handset_checks"]
+        assert "“Handset handed back unchecked”" in devices
+        table(page, "devices", "Devices given back, by setting")
+    else:
+        assert "no requirement about a device given back" in devices
+        assert "devices given back when not shown to be low risk" not in json.dumps(
+            page.section("summary").blocks[0].rows
+        )
+
+
+def test_charts_are_drawn_from_the_published_figures(cheshire: tuple) -> None:
+    _, _, page = cheshire
+    charts = [b for s in page.sections for b in s.blocks if b.kind == "chart"]
+    assert len(charts) == 3  # requirements, funnel, trend
+    funnel = next(c for c in charts if "Funnel" in c.alt)
+    svg = funnel.svg
+    assert svg.startswith("<svg") and "S05" in svg and "S08" in svg
+    assert all(b.alt for b in charts)
+    base64.b64encode(svg.encode())  # embeddable as a data: image
+
+
+# ---------------------------------------------------------------------------- notebook
+
+
+def test_the_notebook_shows_each_section_once_in_order() -> None:
+    tree = json.loads((resources.notebook_dir() / "recording.ipynb").read_text())
+    cells = tree["cells"]
+    assert len({c["id"] for c in cells}) == len(cells)
+    assert all(re.fullmatch(r"[a-z0-9-]+", c["id"]) for c in cells)
+    parameters = [c for c in cells if "parameters" in c["metadata"].get("tags", [])]
+    assert len(parameters) == 1 and "spec = None" in "".join(parameters[0]["source"])
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    assert 'page = open_page("recording", spec)' in code[1]
+    shown = [re.fullmatch(r'page\.show\("(\w+)"\)', c) for c in code[2:]]
+    assert all(shown) and [m[1] for m in shown] == list(recording.SECTIONS)
+    markdown = " ".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    assert "Cheshire" not in markdown and "UKCIS" not in markdown  # policy-neutral
+    assert not re.search(r"\bpolice\b", markdown)
+
+
+def test_the_notebook_runs_on_a_run_specification(tmp_path: Path, cheshire: tuple) -> None:
+    import papermill as pm
+
+    from ypsi_audit.reports.notebook import page_file
+
+    _, spec, page = cheshire
+    work = tmp_path / "work"
+    page_file(work, "recording").parent.mkdir(parents=True)
+    page_file(work, "recording").write_text(page.to_json(), encoding="utf-8")
+    out = tmp_path / "recording.ipynb"
+    pm.execute_notebook(
+        str(resources.notebook_dir() / "recording.ipynb"),
+        str(out),
+        parameters={"spec": spec.with_(work=str(work)).to_json()},
+        cwd=str(tmp_path),
+        progress_bar=False,
+        kernel_name="python3",
+    )
+    shown = json.loads(out.read_text())
+    html = [
+        "".join(o["data"]["text/html"])
+        for c in shown["cells"]
+        if c["cell_type"] == "code"
+        for o in c.get("outputs", [])
+        if "text/html" in o.get("data", {})
+    ]
+    assert len(html) == len(recording.SECTIONS)
+    assert all(f'id="{s}"' in h for s, h in zip(recording.SECTIONS, html, strict=True))
