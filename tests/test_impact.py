@@ -1,22 +1,18 @@
-"""Policy-change impact: comparisons match the two assessments row by row; sweeps match
-assess value by value; the command writes its page, follow-up list and manifest."""
+"""Policy-change evaluations: a comparison matches each policy's own assessment row by
+row and says which way each incident moves; a sweep matches assess value by value, uses
+the measures' definitions and evaluates the rules that do not read the parameter once."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
+import numpy as np
 import pandas as pd
 import pytest
 
-from ypsi_audit import impact
-from ypsi_audit.cli import main
+from ypsi_audit import contract, impact
 from ypsi_audit.engine import assess
 from ypsi_audit.errors import PolicyError, YpsiError
-from ypsi_audit.reports.html import outside_references
+from ypsi_audit.reports.measures import GUIDANCE_REFER, RESOLVABLE_REFERRED, UNDER_ESCALATION
 from ypsi_audit.synth import generate
-
-SAMPLE = Path(__file__).parent.parent / "data" / "samples" / "sample_trust_log.csv"
 
 
 @pytest.fixture(scope="module")
@@ -25,53 +21,40 @@ def log() -> pd.DataFrame:
 
 
 def test_comparison_matches_each_policys_own_assessment(log: pd.DataFrame) -> None:
-    comparison = impact.compare(log, "cheshire-quick-guide", "ukcis-2024")
+    pair = impact.compare(log, "cheshire-quick-guide", "ukcis-2024")
     cheshire = assess(log, "cheshire-quick-guide")
     national = assess(log, "ukcis-2024")
-    assert (
-        comparison["guidance_outcome_before"].to_numpy()
-        == cheshire["guidance_outcome"].astype(str).to_numpy()
-    ).all()
-    assert (
-        comparison["consistency_after"].to_numpy() == national["consistency"].astype(str).to_numpy()
-    ).all()
-    assert (
-        comparison["flipped"].sum()
-        == (
-            cheshire["guidance_outcome"].astype(str) != national["guidance_outcome"].astype(str)
-        ).sum()
-        > 0
+    outcomes = np.asarray(contract.OUTCOMES)
+    judged = np.asarray(contract.CONSISTENCY)
+    assert (outcomes[pair.current.outcome] == cheshire["guidance_outcome"].astype(str)).all()
+    assert (outcomes[pair.proposed.outcome] == national["guidance_outcome"].astype(str)).all()
+    assert (judged[pair.proposed.consistency] == national["consistency"].astype(str)).all()
+    before = cheshire["guidance_outcome"].astype(str).to_numpy()
+    after = national["guidance_outcome"].astype(str).to_numpy()
+    assert pair.changed().sum() == (before != after).sum() > 0
+    moves = np.asarray(impact.CHANGES)[pair.change()]
+    short = {"refer_police": "refer", "handle_in_setting": "handle",
+             "insufficient_information": "undecided"}  # fmt: skip
+    expected = np.where(
+        before == after,
+        "unchanged",
+        [f"{short[b]}_to_{short[a]}" for b, a in zip(before, after, strict=True)],
     )
-    cross = impact.outcome_crosstab(comparison).set_index("outcome_before")
-    assert cross.to_numpy().sum() == len(log)
-    assert (
-        cross.sum(axis=0)["n_after_refer_police"]
-        == (national["guidance_outcome"] == "refer_police").sum()
-    )
-    flips = impact.flips_by_reason(comparison)
-    assert flips["n_incidents"].sum() == comparison["flipped"].sum()
-    volume = impact.referral_volume(comparison, "setting_id")
-    assert volume["n_refer_before"].sum() == (cheshire["guidance_outcome"] == "refer_police").sum()
-    assert (volume["change"] == volume["n_refer_after"] - volume["n_refer_before"]).all()
-    changes = impact.consistency_change(comparison)
-    assert changes["n_before"].sum() == changes["n_after"].sum() == len(log)
-    assert set(impact.flipped_cases(comparison)["incident_id"]) == set(
-        comparison.loc[comparison["flipped"], "incident_id"]
-    )
+    assert (moves == expected).all()
+    assert set(moves) >= {"unchanged", "refer_to_handle", "handle_to_refer"}
 
 
-def test_same_policy_other_parameters(log: pd.DataFrame) -> None:
-    comparison = impact.compare(
+def test_same_policy_with_other_parameters_moves_one_way(log: pd.DataFrame) -> None:
+    pair = impact.compare(
         log, "cheshire-quick-guide", "cheshire-quick-guide", None, {"wide_age_gap_years": 1}
     )
-    flips = impact.flips_by_reason(comparison)
-    # a lower threshold only adds referrals, or leaves a blank in_relationship undecided
-    assert (flips["guidance_outcome_before"] != "refer_police").all()
-    referred = flips[flips["guidance_outcome_after"] == "refer_police"]
-    assert (
-        len(referred) and referred["aggravating_factors_after"].str.contains("wide_age_gap").all()
-    )
-    assert set(flips["guidance_outcome_after"]) <= {"refer_police", "insufficient_information"}
+    moves = set(np.asarray(impact.CHANGES)[pair.change()])
+    # a lower threshold only adds referrals, or leaves a blank relationship field undecided
+    assert "handle_to_refer" in moves
+    assert moves <= {"unchanged", "handle_to_refer", "undecided_to_refer", "handle_to_undecided"}
+    gap = [r.id for r in pair.proposed.policy.factors].index("wide_age_gap")
+    newly = pair.changed() & (pair.proposed.outcome == 0)
+    assert pair.proposed.factors[gap].t[newly].all()
 
 
 def test_sweep_matches_assess_for_every_value(log: pd.DataFrame) -> None:
@@ -80,13 +63,38 @@ def test_sweep_matches_assess_for_every_value(log: pd.DataFrame) -> None:
     for value in (1, 2, 3, 6):
         assessed = assess(log, params={"wide_age_gap_years": value})
         row = table.set_index("value").loc[value]
-        assert row["n_refer"] == (assessed["guidance_outcome"] == "refer_police").sum()
-        for judgement in ("under_escalation", "over_escalation", "unassessable"):
+        outcome = assessed["guidance_outcome"]
+        assert row["n_refer"] == (outcome == "refer_police").sum()
+        assert row["n_insufficient"] == (outcome == "insufficient_information").sum()
+        for judgement in contract.CONSISTENCY:
             assert row[f"n_{judgement}"] == (assessed["consistency"] == judgement).sum()
+        judged = assessed["consistency"].astype(str)
+        for measure in (UNDER_ESCALATION, RESOLVABLE_REFERRED):
+            top = judged.isin(measure.numerator).sum()
+            assert row[f"rate_{measure.name}"] == pytest.approx(
+                top / judged.isin(measure.denominator).sum()
+            )
+        assert row[f"rate_{GUIDANCE_REFER.name}"] == pytest.approx(
+            (outcome == "refer_police").mean()
+        )
     levels = impact.sweep(
         log, "cheshire-quick-guide", "sexual_content_from", ["nude", "sexual_act"]
     )
     assert levels["n_refer"].is_monotonic_decreasing
+
+
+def test_sweep_points_keep_the_other_parameters(log: pd.DataFrame) -> None:
+    points = list(
+        impact.sweep_points(
+            log, "cheshire-quick-guide", "under_age", [12, 14], {"wide_age_gap_years": 1}
+        )
+    )
+    for point in points:
+        assessed = assess(log, params={"wide_age_gap_years": 1, "under_age": point.value})
+        outcomes = np.asarray(contract.OUTCOMES)[point.outcome]
+        assert (outcomes == assessed["guidance_outcome"].astype(str).to_numpy()).all()
+        judged = np.asarray(contract.CONSISTENCY)[point.consistency]
+        assert (judged == assessed["consistency"].astype(str).to_numpy()).all()
 
 
 def test_sweep_evaluates_unaffected_rules_once(log: pd.DataFrame, monkeypatch) -> None:
@@ -115,59 +123,20 @@ def test_sweep_arguments_are_checked(log: pd.DataFrame) -> None:
         "wide_age_gap_years",
         ["1", "2", "3", "4"],
     )
-    assert impact.parse_sweep("sexual_content_from=nude, sexual_act") == (
+    assert impact.parse_sweep("sexual_content_from=nude, sexual_act,nude") == (
         "sexual_content_from",
         ["nude", "sexual_act"],
     )
-    for bad in ("wide_age_gap_years", "x=5..1", "x=a..b"):
+    assert len(impact.parse_sweep("x=1..20")[1]) == impact.MAX_SWEEP_VALUES
+    for bad in ("wide_age_gap_years", "x=5..1", "x=a..b", "x=1..21", "x= , ", "x=1..1000000000"):
         with pytest.raises(YpsiError):
             impact.parse_sweep(bad)
+    many = ",".join(str(v) for v in range(impact.MAX_SWEEP_VALUES + 1))
+    with pytest.raises(YpsiError, match="at most 20 values"):
+        impact.parse_sweep(f"x={many}")
     with pytest.raises(PolicyError, match="did you mean 'wide_age_gap_years'"):
         impact.sweep(log, "cheshire-quick-guide", "wide_gap_years", [1, 2])
     with pytest.raises(PolicyError, match="between 1 and 10"):
         impact.sweep(log, "cheshire-quick-guide", "wide_age_gap_years", [0, 1])
-
-
-def test_impact_command_end_to_end(tmp_path: Path, capsys) -> None:
-    out = tmp_path / "impact"
-    code = main(
-        [
-            "impact",
-            str(SAMPLE),
-            "--from",
-            "cheshire-quick-guide",
-            "--to",
-            "ukcis-2024",
-            "--sweep",
-            "wide_age_gap_years=1..10",
-            "--out",
-            str(out),
-        ]
-    )
-    assert code == 0, capsys.readouterr().err
-    page = (out / "impact.html").read_text()
-    assert outside_references(page) == [] and "Summary." in page
-    flipped = pd.read_csv(out / "flipped_incidents.csv")
-    assert not [i for i in flipped["incident_id"] if i in page]
-    manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["before"]["label"] == "cheshire-quick-guide@2"
-    assert manifest["after"]["label"] == "ukcis-2024@2"
-    assert manifest["rows"]["flipped"] == len(flipped) > 0
-    assert manifest["sweep"]["values"] == [str(v) for v in range(1, 11)]
-    sweep = pd.read_csv(out / "tables" / "impact_sweep.csv")
-    assert len(sweep) == 10
-
-
-def test_impact_refuses_unknown_parameters_before_reading(tmp_path: Path, capsys) -> None:
-    code = main(
-        [
-            "impact",
-            str(tmp_path / "missing.csv"),
-            "--to-param",
-            "under_ag=12",
-            "--out",
-            str(tmp_path / "o"),
-        ]
-    )
-    assert code == 2 and "did you mean 'under_age'" in capsys.readouterr().err
-    assert main(["impact", str(SAMPLE), "--out", str(tmp_path / "o")]) == 2
+    with pytest.raises(PolicyError, match="fixes adult_age"):
+        impact.sweep(log, "ukcis-2024", "adult_age", [18, 21])

@@ -1,14 +1,17 @@
-"""What a change of policy would have meant for past incidents.
+"""What a change of policy would have meant for past incidents: the evaluations.
 
-`compare` assesses the same incidents under two policies (or one policy with two sets
-of parameters) with the ordinary engine, so every number matches the two assessments
-row by row. `sweep` evaluates one policy across values of one parameter; rules that do
-not read the parameter are evaluated once, not once per value.
+`compare` evaluates the same incidents under two policies (or one policy with two sets of
+parameters) with the ordinary engine, so every state matches each policy's own
+assessment row by row; `Comparison.change` says which way each incident's answer moves.
+`sweep_points` evaluates one policy across values of one parameter and re-evaluates only
+the rules that read it; `sweep` counts outcomes and judgements per value (the benchmarks
+time it). The impact page (`reports/pages/impact.py`) turns these into published figures.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,128 +19,89 @@ import pandas as pd
 
 from . import contract
 from .conditions import Record
-from .engine import CONSISTENCY_TABLE, ColumnReader, _any, assess, guidance_outcome, tri_codes
+from .engine import (
+    CONSISTENCY_TABLE,
+    HANDLE,
+    INSUFFICIENT,
+    REFER,
+    ColumnReader,
+    Evaluation,
+    evaluate,
+    guidance_outcome,
+    tri_codes,
+)
 from .errors import PolicyError, YpsiError
 from .policy import Policy, load_policy
-from .stats import academic_year
+from .tristate import Tri, any_of
 
-KEEP = ("incident_id", "setting_id", "reported_on", "decision")
+MAX_SWEEP_VALUES = 20  # one row of a printed table and one point of a chart per value
+
+# How an incident's answer moves from the current policy to the proposed one.
+CHANGES = (
+    "unchanged",
+    "handle_to_refer",
+    "undecided_to_refer",
+    "refer_to_handle",
+    "refer_to_undecided",
+    "handle_to_undecided",
+    "undecided_to_handle",
+)
+
+
+def _change_table() -> np.ndarray:
+    """Change code by [current outcome][proposed outcome] (positions in contract.OUTCOMES)."""
+    code = {name: k for k, name in enumerate(CHANGES)}
+    table = np.zeros((3, 3), dtype=np.int8)  # the diagonal: unchanged
+    table[HANDLE, REFER] = code["handle_to_refer"]
+    table[INSUFFICIENT, REFER] = code["undecided_to_refer"]
+    table[REFER, HANDLE] = code["refer_to_handle"]
+    table[REFER, INSUFFICIENT] = code["refer_to_undecided"]
+    table[HANDLE, INSUFFICIENT] = code["handle_to_undecided"]
+    table[INSUFFICIENT, HANDLE] = code["undecided_to_handle"]
+    return table
+
+
+CHANGE_TABLE = _change_table()
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two evaluations of the same rows: the policy in use and the proposed one."""
+
+    current: Evaluation
+    proposed: Evaluation
+
+    @property
+    def n(self) -> int:
+        return self.current.n
+
+    def change(self) -> np.ndarray:
+        """Each incident's move as a position in CHANGES."""
+        return CHANGE_TABLE[self.current.outcome, self.proposed.outcome]
+
+    def changed(self) -> np.ndarray:
+        return self.current.outcome != self.proposed.outcome
 
 
 def compare(
     frame: pd.DataFrame,
-    before: str | Policy,
-    after: str | Policy,
-    before_params: Mapping[str, Any] | None = None,
-    after_params: Mapping[str, Any] | None = None,
-) -> pd.DataFrame:
-    """One row per incident: outcome, factors and consistency under each side, and
-    whether the outcome flips."""
-    old = assess(frame, before, before_params)
-    new = assess(frame, after, after_params)
-    out = pd.DataFrame(
-        {c: frame[c].to_numpy() for c in KEEP if c in frame.columns}, index=frame.index
+    current: str | Policy,
+    proposed: str | Policy,
+    current_params: Mapping[str, Any] | None = None,
+    proposed_params: Mapping[str, Any] | None = None,
+) -> Comparison:
+    """Evaluate the same incidents under both policies (each with its own parameters)."""
+    return Comparison(
+        evaluate(frame, current, current_params), evaluate(frame, proposed, proposed_params)
     )
-    for side, table in (("before", old), ("after", new)):
-        for column in ("guidance_outcome", "aggravating_factors", "consistency"):
-            out[f"{column}_{side}"] = table[column].astype(str).to_numpy()
-    out["flipped"] = out["guidance_outcome_before"] != out["guidance_outcome_after"]
-    out["academic_year"] = academic_year(out["reported_on"]).to_numpy()
-    return out
-
-
-def outcome_crosstab(comparison: pd.DataFrame) -> pd.DataFrame:
-    """Outcome before (rows) against outcome after (columns), as n_ counts."""
-    table = pd.crosstab(
-        pd.Categorical(comparison["guidance_outcome_before"], contract.OUTCOMES),
-        pd.Categorical(comparison["guidance_outcome_after"], contract.OUTCOMES),
-        dropna=False,
-    )
-    table.columns = [f"n_after_{c}" for c in table.columns]
-    table.index = [str(i) for i in table.index]
-    return table.rename_axis("outcome_before").reset_index()
-
-
-def flips_by_reason(comparison: pd.DataFrame) -> pd.DataFrame:
-    """How many incidents flip, grouped by what each policy found present."""
-    flipped = comparison[comparison["flipped"]]
-    table = (
-        flipped.groupby(
-            [
-                "guidance_outcome_before",
-                "guidance_outcome_after",
-                "aggravating_factors_before",
-                "aggravating_factors_after",
-            ],
-            sort=False,
-        )
-        .size()
-        .reset_index(name="n_incidents")
-    )
-    for side in ("before", "after"):
-        column = f"aggravating_factors_{side}"
-        table[column] = table[column].replace("", "(none)")
-    return table.sort_values("n_incidents", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def referral_volume(comparison: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Incidents the guidance sends to the police under each side, by setting or year."""
-    before = comparison["guidance_outcome_before"] == "refer_police"
-    after = comparison["guidance_outcome_after"] == "refer_police"
-    table = (
-        pd.DataFrame(
-            {
-                by: comparison[by].astype(str).to_numpy(),
-                "n_incidents": 1,
-                "n_refer_before": before.to_numpy(),
-                "n_refer_after": after.to_numpy(),
-            }
-        )
-        .groupby(by, sort=True)
-        .sum()
-        .reset_index()
-    )
-    table["change"] = table["n_refer_after"] - table["n_refer_before"]
-    return table
-
-
-def consistency_change(comparison: pd.DataFrame) -> pd.DataFrame:
-    """How the settings' actual decisions would be judged under each side."""
-    before = comparison["consistency_before"].value_counts()
-    after = comparison["consistency_after"].value_counts()
-    table = pd.DataFrame(
-        {
-            "judgement": list(contract.CONSISTENCY),
-            "n_before": [int(before.get(c, 0)) for c in contract.CONSISTENCY],
-            "n_after": [int(after.get(c, 0)) for c in contract.CONSISTENCY],
-        }
-    )
-    table["change"] = table["n_after"] - table["n_before"]
-    return table
-
-
-def flipped_cases(comparison: pd.DataFrame) -> pd.DataFrame:
-    """Incident ids whose guidance outcome would change: for follow-up files only."""
-    columns = [
-        "incident_id",
-        "setting_id",
-        "reported_on",
-        "decision",
-        "guidance_outcome_before",
-        "guidance_outcome_after",
-        "aggravating_factors_before",
-        "aggravating_factors_after",
-        "consistency_before",
-        "consistency_after",
-    ]
-    return comparison.loc[comparison["flipped"], columns].reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------ sweeps
 
 
 def parse_sweep(text: str) -> tuple[str, list[str]]:
-    """NAME=V1,V2,... or NAME=LOW..HIGH (whole numbers) into a name and its values."""
+    """NAME=V1,V2,... or NAME=LOW..HIGH (whole numbers) into a name and its values
+    (repeats dropped, at most MAX_SWEEP_VALUES)."""
     name, sep, values = text.partition("=")
     if not sep or not name.strip() or not values.strip():
         raise YpsiError(f"--sweep {text}: write NAME=V1,V2,... or NAME=LOW..HIGH.")
@@ -147,10 +111,62 @@ def parse_sweep(text: str) -> tuple[str, list[str]]:
             start, stop = int(low), int(high)
         except ValueError:
             raise YpsiError(f"--sweep {text}: a range takes whole numbers, e.g. 1..10.") from None
-        if stop < start or stop - start > 1000:
-            raise YpsiError(f"--sweep {text}: the range must rise and hold at most 1,000 values.")
-        return name.strip(), [str(v) for v in range(start, stop + 1)]
-    return name.strip(), [v.strip() for v in values.split(",") if v.strip()]
+        if stop < start:
+            raise YpsiError(f"--sweep {text}: the range must rise, e.g. 1..10.")
+        items = [str(v) for v in range(start, min(stop, start + MAX_SWEEP_VALUES) + 1)]
+    else:
+        items = list(dict.fromkeys(v.strip() for v in values.split(",") if v.strip()))
+    if len(items) > MAX_SWEEP_VALUES:
+        raise YpsiError(
+            f"--sweep {text[:60]}: a sweep shows at most {MAX_SWEEP_VALUES} values on a page; "
+            "give fewer values or a shorter range."
+        )
+    if not items:
+        raise YpsiError(f"--sweep {text}: write NAME=V1,V2,... or NAME=LOW..HIGH.")
+    return name.strip(), items
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One value of the swept parameter and what the policy says with it."""
+
+    value: Any
+    outcome: np.ndarray  # positions in contract.OUTCOMES
+    consistency: np.ndarray  # positions in contract.CONSISTENCY
+
+
+def sweep_points(
+    frame: pd.DataFrame,
+    policy: str | Policy,
+    name: str,
+    values: Sequence[Any],
+    params: Mapping[str, Any] | None = None,
+) -> Iterator[SweepPoint]:
+    """The policy's outcome and consistency for each value of one parameter (the other
+    parameters as `params` give them). Rules that do not read the parameter are
+    evaluated once; only those that do are evaluated again for each value."""
+    chosen = load_policy(policy)
+    base = chosen.resolve_params(params)
+    if name not in chosen.parameters:
+        chosen.resolve_params({name: values[0] if len(values) else ""})  # raises with a hint
+    checked = [chosen.resolve_params({name: v})[name] for v in values]
+    if not checked:
+        raise PolicyError(chosen.path, f"--sweep {name} needs at least one value")
+    n = len(frame)
+    record = Record(ColumnReader(frame), n, base)
+    moving = [r for r in chosen.factors if name in r.condition.params()]
+    steady = [r.condition.evaluate(record) for r in chosen.factors if r not in moving]
+    fixed = any_of(steady) if steady else Tri.constant(False, n)
+    referral = chosen.referral
+    referral_moves = name in referral.referred.params() | referral.allowed.params()
+    referred = allowed = None
+    for value in checked:
+        record.params[name] = value
+        outcome = guidance_outcome([fixed, *(r.condition.evaluate(record) for r in moving)], n)
+        if referral_moves or referred is None:
+            referred = tri_codes(referral.referred.evaluate(record))
+            allowed = tri_codes(referral.allowed.evaluate(record))
+        yield SweepPoint(value, outcome, CONSISTENCY_TABLE[outcome, referred, allowed])
 
 
 def sweep(
@@ -160,58 +176,32 @@ def sweep(
     values: Sequence[Any],
     params: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """Referral and consistency counts for each value of one parameter."""
+    """Outcome and consistency counts for each value of one parameter, with the rates
+    `reports.measures` defines (the same definitions the pages use)."""
+    from .reports.measures import GUIDANCE_REFER, RESOLVABLE_REFERRED, UNDER_ESCALATION
+
     chosen = load_policy(policy)
-    base = chosen.resolve_params(params)
-    if name not in chosen.parameters:
-        chosen.resolve_params({name: values[0] if values else ""})  # raises with a hint
-    checked = [chosen.resolve_params({**base, name: v})[name] for v in values]
-    if not checked:
-        raise PolicyError(chosen.path, f"--sweep {name} needs at least one value")
-    n = len(frame)
-    record = Record(ColumnReader(frame), n, base)
-    moving = [r for r in chosen.factors if name in r.condition.params()]
-    fixed = _any([r.condition.evaluate(record) for r in chosen.factors if r not in moving], n)
-    referral = chosen.referral
-    referral_moves = name in referral.referred.params() | referral.allowed.params()
+    default = chosen.parameters[name].default if name in chosen.parameters else None
     rows = []
-    for value in checked:
-        record.params[name] = value
-        outcome = guidance_outcome([fixed, *(r.condition.evaluate(record) for r in moving)], n)
-        if referral_moves or not rows:
-            referred = tri_codes(referral.referred.evaluate(record))
-            allowed = tri_codes(referral.allowed.evaluate(record))
-        judged = np.bincount(
-            CONSISTENCY_TABLE[outcome, referred, allowed], minlength=len(contract.CONSISTENCY)
-        )
-        counts = np.bincount(outcome, minlength=3)
-        rows.append(
-            {
-                "value": value,
-                "default": value == chosen.parameters[name].default,
-                "n_incidents": n,
-                "n_refer": int(counts[0]),
-                "n_insufficient": int(counts[2]),
-                **{f"n_{c}": int(judged[i]) for i, c in enumerate(contract.CONSISTENCY)},
-            }
-        )
-    table = pd.DataFrame(rows)
-    decided = table[
-        [
-            "n_consistent_referral",
-            "n_consistent_in_setting",
-            "n_under_escalation",
-            "n_over_escalation",
-            "n_discretionary_referral",
-        ]
-    ].sum(axis=1)
-    table["rate_refer"] = table["n_refer"] / table["n_incidents"].where(table["n_incidents"] > 0)
-    # a referral the guidance allows without a factor agrees with the guidance
-    table["rate_consistent"] = (
-        table["n_consistent_referral"]
-        + table["n_consistent_in_setting"]
-        + table["n_discretionary_referral"]
-    ) / decided.where(decided > 0)
-    table["rate_under_escalation"] = table["n_under_escalation"] / decided.where(decided > 0)
-    table["rate_over_escalation"] = table["n_over_escalation"] / decided.where(decided > 0)
-    return table
+    for point in sweep_points(frame, chosen, name, values, params):
+        outcomes = np.bincount(point.outcome, minlength=len(contract.OUTCOMES))
+        judged = np.bincount(point.consistency, minlength=len(contract.CONSISTENCY))
+        counts = {
+            **{c: int(outcomes[k]) for k, c in enumerate(contract.OUTCOMES)},
+            **{c: int(judged[k]) for k, c in enumerate(contract.CONSISTENCY)},
+        }
+        row = {
+            "value": point.value,
+            "default": point.value == default,
+            "n_incidents": len(frame),
+            "n_refer": counts["refer_police"],
+            "n_handle": counts["handle_in_setting"],
+            "n_insufficient": counts["insufficient_information"],
+            **{f"n_{c}": counts[c] for c in contract.CONSISTENCY},
+        }
+        for measure in (GUIDANCE_REFER, UNDER_ESCALATION, RESOLVABLE_REFERRED):
+            top = sum(counts[c] for c in measure.numerator)
+            bottom = sum(counts[c] for c in measure.denominator)
+            row[f"rate_{measure.name}"] = top / bottom if bottom else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
