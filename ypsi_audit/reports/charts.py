@@ -288,3 +288,33 @@ def context_trend_chart(table: pd.DataFrame, title: str, y_title: str) -> alt.Ch
     line = base.mark_line(color="#8c8c8c").encode(x=x, y="rate:Q")
     points = base.mark_point(filled=True, size=60).encode(x=x, y="rate:Q", color=colour)
     return _base(alt.layer(band, line, points), title)
+
+
+def sweep_lines(
+    table: pd.DataFrame, order: list[str], default: str | None, title: str, x_title: str
+) -> alt.Chart:
+    """Shares across the values of one policy parameter, one line per series (columns
+    value, series, share), with the policy's default value marked by a dashed rule."""
+    x = alt.X("value:N", sort=order, title=x_title, axis=alt.Axis(labelAngle=0, labelLimit=160))
+    lines = (
+        alt.Chart(table)
+        .mark_line(point=True)
+        .encode(
+            x=x,
+            y=alt.Y("share:Q", title="Share of incidents", axis=alt.Axis(format="%")),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                scale=alt.Scale(range=list(OKABE_ITO[:3])),
+                legend=alt.Legend(orient="bottom", labelLimit=420),
+            ),
+        )
+    )
+    if default is None:
+        return _base(lines, title)
+    rule = (
+        alt.Chart(pd.DataFrame({"value": [default]}))
+        .mark_rule(strokeDash=[4, 3], color="#000000")
+        .encode(x=x)
+    )
+    return _base(alt.layer(lines, rule), title)
