@@ -265,6 +265,49 @@ def sweep_chart(table: pd.DataFrame, parameter: str) -> alt.Chart:
     return _base(alt.layer(lines, rule, text), f"What each value of {parameter} would mean")
 
 
+def forest_chart(
+    table: pd.DataFrame,
+    title: str,
+    levels: tuple[str, ...],
+    x_title: str = "Odds ratio (log scale): 1 means no difference",
+) -> alt.Chart:
+    """One row per group: a point at its odds ratio and a line across its 95% interval,
+    on a log scale with a line at 1 (no difference). `table` has columns label,
+    odds_ratio, low, high and level; `levels` lists the level labels from the most to the
+    least certain (at most three: vermilion, orange, grey), so a finding is seen by
+    colour and shape as well as by position. Rows keep the table's order."""
+    data = table.copy()
+    order = list(dict.fromkeys(data["label"]))
+    present = [label for label in levels if label in set(data["level"])]
+    palette = dict(zip(levels, (OKABE_ITO[3], OKABE_ITO[1], "#777777"), strict=False))
+    shapes = dict(zip(levels, ("diamond", "square", "circle"), strict=False))
+    low = float(min(data["low"].min(), 1.0)) if len(data) else 0.5
+    high = float(max(data["high"].max(), 1.0)) if len(data) else 2.0
+    scale = alt.Scale(type="log", domain=[max(low, 0.02), min(high, 50.0)], clamp=True)
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=360))
+    colour = alt.Color(
+        "level:N",
+        title=None,
+        scale=alt.Scale(domain=present, range=[palette[p] for p in present]),
+        legend=alt.Legend(orient="bottom", columns=1, labelLimit=480),
+    )
+    shape = alt.Shape(
+        "level:N", scale=alt.Scale(domain=present, range=[shapes[p] for p in present]), legend=None
+    )
+    lines = (
+        alt.Chart(data)
+        .mark_rule(strokeWidth=2)
+        .encode(y=y, x=alt.X("low:Q", scale=scale, title=x_title), x2="high:Q", color=colour)
+    )
+    points = (
+        alt.Chart(data)
+        .mark_point(filled=True, size=80)
+        .encode(y=y, x=alt.X("odds_ratio:Q", scale=scale), color=colour, shape=shape)
+    )
+    one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(color="#000000").encode(x="x:Q")
+    return _base(alt.layer(lines, points, one), title, height=max(60, 22 * len(order)))
+
+
 def context_trend_chart(table: pd.DataFrame, title: str, y_title: str) -> alt.Chart:
     """Rates by term with 95% intervals (columns period, rate, low, high, part), the
     chosen period in blue and wider context in grey, so a reader sees which is which."""

@@ -1,0 +1,464 @@
+"""Fairness: when the guidance says the same thing about two incidents, do children of
+different groups get the same decision?
+
+For each child characteristic (sex, special educational needs, ethnic group, looked
+after, disadvantaged) every group, with a blank field as the group "not recorded", is
+set against all other children on two measures:
+
+- not referred when the guidance says refer (under-escalation): the direction that can
+  leave a child unprotected;
+- referred, as the policy counts a referral, holding the guidance's answer fixed.
+
+The figures (`fairness_figures.py`) come only from published count tables. Referrals
+where the guidance says the setting may deal with it are the safeguarding lead's choice:
+they are counted, never compared as something to bring down, and a group referred more
+often is described, never flagged.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ... import contract
+from ..ledger import TOTAL
+from ..page import Headline, Page, Section
+from ..words import CHARACTERISTICS, NOT_RECORDED, group_heading, group_words
+from . import Context
+from .fairness_figures import (
+    DECIDED,
+    LEVELS,
+    MEASURES,
+    REFERRAL,
+    UNDER,
+    Comparison,
+    Measure,
+    Tables,
+    compare_all,
+    declare,
+    without_mirrors,
+)
+
+NAME = "fairness"
+TITLE = "Fairness"
+INTRO = (
+    "Whether children of one sex, ethnic group, care status or level of need get different "
+    "decisions from other children when the guidance says the same thing about their "
+    "incidents."
+)
+SECTIONS = ("summary", "comparisons", "counts", "limits")
+
+SHORT_LEVELS = {
+    "flag": "unlikely to be chance",
+    "watch": "worth watching, could be chance",
+}
+SHORT_NAMES = {"child_looked_after": "Looked after", "child_disadvantaged": "Disadvantaged"}
+ANSWERS = {  # how a counts table heads each guidance answer
+    "refer_police": "Refer",
+    "handle_in_setting": "May deal",
+    "insufficient_information": "Cannot tell",
+}
+MOST_NAMED = 3  # findings spelled out in the summary; the rest are in the table
+
+
+# ---------------------------------------------------------------------------- words
+
+
+def who(c: Comparison) -> str:
+    words = group_words(c.column, c.group)
+    return words[0].upper() + words[1:]
+
+
+def how_often(ratio: float) -> str:
+    """A ratio of frequencies in words: "about 2.6 times as often as"."""
+    if ratio >= 1.95:
+        shown = f"{ratio:.1f}".removesuffix(".0") if ratio < 3 else f"{ratio:.0f}"
+        return f"about {shown} times as often as"
+    if ratio >= 1:
+        return f"about {round(100 * (ratio - 1))}% more often than"
+    if ratio <= 0.55:
+        return f"about {_fraction(ratio)} as often as"
+    return f"about {round(100 * (1 - ratio))}% less often than"
+
+
+def _fraction(ratio: float) -> str:
+    for limit, words in ((0.15, "a tenth"), (0.22, "a fifth"), (0.29, "a quarter"),
+                         (0.4, "a third")):  # fmt: skip
+        if ratio <= limit:
+            return words
+    return "half"
+
+
+def about(value: float) -> str:
+    return "fewer than one" if value < 0.5 else f"about {round(value):,}"
+
+
+def statement(c: Comparison, route: str, *, numbers: bool = True) -> str:
+    """One finding from the group's side, in natural frequencies where they agree with
+    the odds ratio: "Children with ... were not referred ... about 2.6 times as often as
+    other children in the same setting: 21 of their 77 such incidents, where ..."."""
+    return f"{who(c)} {predicate(c, route, numbers=numbers)}"
+
+
+def predicate(c: Comparison, route: str, *, numbers: bool = True) -> str:
+    """What a finding says of the group: the statement without its subject."""
+    where = " in the same setting" if c.by_setting else ""
+    if c.measure is UNDER:
+        act = f"were not referred to {route} when the guidance says refer"
+        whose = "such incidents"
+    else:
+        act = f"were referred to {route}"
+        where = " whose incidents the guidance judged the same way" + where
+        whose = "incidents with a recorded decision"
+    agrees = c.expected > 0 and (c.k > c.expected) == c.higher and c.k != c.expected
+    if not agrees:
+        return f"{act} {'more' if c.higher else 'less'} often than other children{where}"
+    text = f"{act} {how_often(c.k / c.expected)} other children{where}"
+    if numbers:
+        text += (
+            f": {c.k:,.0f} of the {c.n:,.0f} {whose} compared, where other children's rates "
+            f"would give {about(c.expected)}"
+        )
+    return text
+
+
+def level_words(c: Comparison) -> str:
+    if c.made:
+        if c.finding == "none":
+            return "No clear difference"
+        side = "more" if c.higher else "less"
+        verb = "Not referred" if c.measure is UNDER else "Referred"
+        return f"{verb} {side} often: {SHORT_LEVELS[c.finding]}"
+    if c.finding == "withheld":
+        return "Not shown: it rests on a number withheld to protect children"
+    if c.finding == "absent":
+        return "Not compared: no incidents with a recorded decision"
+    return "Not compared: too few incidents"
+
+
+def label(c: Comparison) -> str:
+    name = SHORT_NAMES.get(c.column, CHARACTERISTICS[c.column])
+    return f"{name}: {group_heading(c.column, c.group)}"
+
+
+def _ratio(value: float) -> str:
+    """An odds ratio or a bound, to two decimals; the far ends of a very wide interval
+    in words (more digits would only suggest a precision there is not)."""
+    if value > 100:
+        return "over 100"
+    if value < 0.01:
+        return "under 0.01"
+    return f"{value:.2f}"
+
+
+# ---------------------------------------------------------------------------- the page
+
+
+def build(ctx: Context) -> Page:
+    page = Page(NAME, TITLE, INTRO)
+    tables = declare(ctx)
+    results = compare_all(tables)
+    route = ctx.route
+    _summary(page.section("summary", "Summary"), results, route)
+    _comparisons(ctx, page.section("comparisons", "Each group against other children"), results)
+    _counts(page.section("counts", "The counts behind the comparisons"), tables, route)
+    _limits(page.section("limits", "What these numbers can and cannot show"), ctx, results)
+    page.headlines.append(_headline(results, route))
+    return page
+
+
+def _summary(section: Section, results: list[Comparison], route: str) -> None:
+    made = [c for c in results if c.made]
+    flags = without_mirrors([c for c in made if c.finding == "flag"])
+    watch = without_mirrors([c for c in made if c.finding == "watch"])
+    section.add(
+        "figures",
+        rows=[
+            {"label": "comparisons made", "value": f"{len(made)} of {len(results)}"},
+            {"label": "differences unlikely to be chance", "value": str(len(flags))},
+            {"label": "worth watching", "value": str(len(watch))},
+        ],
+    )
+    if flags:
+        named = sorted(flags, key=lambda c: not c.attention)[:MOST_NAMED]
+        text = " ".join(f"**{statement(c, route)}.**" for c in named)
+        more = len(flags) - len(named)
+        text += (
+            f" {more} more such difference{'s are' if more > 1 else ' is'} in the table below."
+            if more
+            else ""
+        )
+        text += (
+            f" {'Each' if len(flags) > 1 else 'This'} is unlikely to be chance, and a reason "
+            "to look at those decisions together, not proof of unfair treatment."
+        )
+        tone = "attention" if any(c.attention for c in named) else "info"
+        section.add("callout", text=text, tone=tone)
+    else:
+        where = "any" if len(made) == len(results) else f"the {len(made)}"
+        section.say(
+            f"In {where} of the comparisons that could be made, no group of children was "
+            "treated differently from other children by more than chance would explain, "
+            "once the guidance's answer is held fixed."
+        )
+    if watch:
+        section.say(
+            f"{len(watch)} further difference{'s pass' if len(watch) > 1 else ' passes'} the "
+            f"usual 95% level only; with {len(made)} comparisons, one or two like that are "
+            "expected by chance alone, so they are worth watching, not acting on."
+        )
+    section.say(_not_compared(results))
+
+
+def _not_compared(results: list[Comparison]) -> str:
+    """Which groups could not be compared, by reason and by comparison."""
+    missing = [c for c in results if not c.made]
+    if not missing:
+        return "Every group could be compared on both measures."
+    sentences = [f"{len(missing)} of {len(results)} comparisons could not be made."]
+    for finding, why in (
+        ("absent", "No incidents with a recorded decision"),
+        ("cannot", "Too few incidents to compare"),
+        ("withheld", "Resting on a number withheld to protect children"),
+    ):
+        measures: dict[str, list[str]] = {}
+        for c in missing:
+            if c.finding == finding:
+                measures.setdefault(group_words(c.column, c.group), []).append(c.measure.name)
+        if not measures:
+            continue
+        segments = []
+        for scope, wanted in (
+            ("", {m.name for m in MEASURES}),
+            ("where the guidance says refer, ", {UNDER.name}),
+            ("on referral overall, ", {REFERRAL.name}),
+        ):
+            names = [g for g, m in measures.items() if set(m) == wanted]
+            if names:
+                segments.append(scope + _join(names))
+        sentences.append(f"{why}: {'; '.join(segments)}.")
+    return " ".join(sentences)
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _comparisons(ctx: Context, section: Section, results: list[Comparison]) -> None:
+    from ..charts import forest_chart
+
+    route = ctx.route
+    for measure in MEASURES:
+        rows = [c for c in results if c.measure is measure]
+        made = [c for c in rows if c.made]
+        heading = measure.heading(route)
+        if made:
+            data = pd.DataFrame(
+                {
+                    "label": [label(c) for c in made],
+                    "odds_ratio": [c.odds_ratio for c in made],
+                    "low": [c.ci_low for c in made],
+                    "high": [c.ci_high for c in made],
+                    "level": [LEVELS[c.finding] for c in made],
+                }
+            )
+            flagged = [label(c) for c in made if c.finding == "flag"]
+            section.add(
+                "chart",
+                svg=ctx.chart(forest_chart(data, heading, tuple(LEVELS.values()))),
+                alt=(
+                    f"For each of {len(made)} groups, its odds ratio and 95% interval for "
+                    f"{heading.lower()}, on a scale where 1 means no difference. Beyond "
+                    f"the 99.8% interval: {', '.join(flagged) if flagged else 'none'}."
+                ),
+                caption=(
+                    "Each point is a group's odds ratio; the line across it is its 95% "
+                    "interval. Right of the line at 1: more often than other children; left: "
+                    "less often."
+                ),
+            )
+        else:
+            section.say(f"**{heading}**: no group could be compared.")
+        section.add(
+            "table",
+            caption=f"{heading}: each group against all other children",
+            columns=[
+                {"key": "group", "label": "Group"},
+                {"key": "finding", "label": "What it shows"},
+                {"key": "n", "label": "Their incidents compared", "align": "right"},
+                {"key": "k", "label": measure.counted(), "align": "right"},
+                {"key": "expected", "label": "At other children's rates", "align": "right"},
+                {"key": "or", "label": "Odds ratio", "align": "right"},
+                {"key": "ci", "label": "95% interval", "align": "right"},
+                {"key": "held", "label": "Compared within"},
+            ][: 8 if _mixed(made) else 7],
+            rows=[_row(c) for c in rows],
+            note=_how_to_read(measure, route, made),
+            name=f"fairness_{measure.name}_odds_ratios",
+        )
+
+
+def _row(c: Comparison) -> dict[str, str]:
+    row = {"group": label(c), "finding": level_words(c)}
+    if c.made:
+        row.update(
+            n=f"{c.n:,.0f}",
+            k=f"{c.k:,.0f}",
+            expected=about(c.expected).removeprefix("about "),
+            ci=f"{_ratio(c.ci_low)}–{_ratio(c.ci_high)}",
+            held="each setting" if c.by_setting else "the whole trust",
+        )
+        row["or"] = _ratio(c.odds_ratio)
+    return row
+
+
+def _mixed(made: list[Comparison]) -> bool:
+    """Whether some comparisons are within settings and others across the trust."""
+    return len({c.by_setting for c in made}) > 1
+
+
+def _how_to_read(measure: Measure, route: str, made: list[Comparison]) -> str:
+    what = (
+        f"where the guidance says refer to {route} and the decision is recorded"
+        if measure is UNDER
+        else "with a recorded decision, whatever the guidance said"
+    )
+    if _mixed(made):
+        within = "Each row says whether it compares children within each setting or across "
+        within += "the whole trust (where the counts by setting could not be used)."
+    elif made and made[0].by_setting:
+        within = "Every comparison here is made within each setting."
+    else:
+        within = "Every comparison here is made across the whole trust."
+    return (
+        f"How to read this: “Their incidents compared” counts the group's incidents {what}; "
+        "“at other children's rates” is how many would have had the same decision had the "
+        "group been treated as other children were, with the same guidance answer in the "
+        f"same setting. {within} The odds ratio compares the group's odds of that decision "
+        "with other children's, holding those fixed (the Mantel–Haenszel method): 1 means "
+        "no difference, 2 twice the odds, 0.5 half. A difference beyond the strict 99.8% "
+        "interval is called unlikely to be chance; beyond the usual 95% interval only, "
+        "worth watching. Incidents in a setting with no other child to compare with are "
+        "left out."
+    )
+
+
+def _counts(section: Section, tables: Tables, route: str) -> None:
+    section.say(
+        f"Refer: the guidance says refer to {route}. May deal: the guidance says "
+        "the setting may deal with it, so a referral there is the setting's own choice. "
+        "Cannot tell: a field the guidance needs is blank. The same counts split by setting, "
+        "which the comparisons within settings use, are in the report's tables folder."
+    )
+    columns = [{"key": "group", "label": "Group"}]
+    for answer in contract.OUTCOMES:
+        short = ANSWERS[answer]
+        columns += [
+            {"key": f"{answer}_yes", "label": f"{short}: referred", "align": "right"},
+            {"key": f"{answer}_no", "label": f"{short}: not referred", "align": "right"},
+        ]
+        if answer == "refer_police":
+            columns.append(
+                {"key": "share_kept", "label": "Refer: share not referred", "align": "right"}
+            )
+    columns.append({"key": "blank", "label": "Decision not recorded", "align": "right"})
+    for column, name in CHARACTERISTICS.items():
+        first = tables.answers[column, contract.OUTCOMES[0]]
+        rows = []
+        for group in [*first.row_order, TOTAL]:
+            row = {"group": "All children" if group == TOTAL else group_heading(column, group)}
+            blanks = []
+            for answer in contract.OUTCOMES:
+                table = tables.answers[column, answer]
+                row[f"{answer}_yes"] = table.value(group, "yes").text
+                row[f"{answer}_no"] = table.value(group, "no").text
+                blanks.append(table.value(group, NOT_RECORDED))
+            row["share_kept"] = (
+                tables.answers[column, "refer_police"].share("no", DECIDED, group).text
+            )
+            row["blank"] = (
+                f"{sum(b.value for b in blanks):,.0f}"  # type: ignore[misc]
+                if all(b.shown for b in blanks)
+                else "not shown"
+            )
+            rows.append(row)
+        section.add(
+            "table",
+            caption=f"{name}: decisions by what the guidance says",
+            columns=columns,
+            rows=rows,
+            name=f"fairness_counts_{column}",
+        )
+
+
+def _limits(section: Section, ctx: Context, results: list[Comparison]) -> None:
+    period = f"the academic year {ctx.spec.period}" if ctx.spec.period else "every year in the log"
+    items = [
+        "A difference is a reason to look at those decisions together, not proof of unfair "
+        "treatment: the log does not hold everything a safeguarding lead weighed, such as "
+        "what the child said, earlier concerns or the family's circumstances.",
+        "No difference is not proof of fair treatment: in a small group even a real "
+        "difference may not show. A wide interval says the numbers are too few to tell.",
+        f"Many comparisons are made at once ({len(results)} here), so a few will pass the "
+        "usual 95% level by chance alone. Only a difference beyond the stricter 99.8% "
+        "interval is called unlikely to be chance.",
+        "Each group is set against all other children together, not against each other "
+        "group in turn. Where a characteristic was left blank, those children form a group "
+        "of their own (“not recorded”).",
+        "The referral comparison counts every referral, including those the guidance "
+        "leaves to the safeguarding lead's judgement. A group referred more or less often "
+        "there is described, not judged: nothing on this page suggests referring less. Not "
+        "being referred when the guidance says refer is the comparison that can show a "
+        "child left without the protection the guidance advises.",
+        f"The figures cover {period}; incidents without a recorded decision are not compared.",
+    ]
+    if ctx.log.has_scope:
+        scope = ctx.log.policy.scope
+        items.append(
+            f"This guidance is written for {scope.title}; {scope.outside} are compared "
+            "alongside them, with the guidance's answer held fixed either way."
+        )
+    if ctx.spec.publication:
+        items.append(
+            "In this publication every count is protected; a comparison that rests on a "
+            "number withheld to protect children is not shown, and estimates are worked out "
+            "from the protected counts only."
+        )
+    section.add("list", items=items)
+
+
+def _headline(results: list[Comparison], route: str) -> Headline:
+    made = [c for c in results if c.made]
+    flags = without_mirrors([c for c in made if c.finding == "flag"])
+    watch = without_mirrors([c for c in made if c.finding == "watch"])
+    attention = [c for c in flags if c.attention]
+    if flags:
+        first = (attention or flags)[0]
+        status = f"{statement(first, route, numbers=False)}: unlikely to be chance."
+        if len(flags) > 1:
+            status = (
+                status[:-1]
+                + f", and {len(flags) - 1} more such difference"
+                + ("s." if len(flags) > 2 else ".")
+            )
+    else:
+        status = (
+            f"No group of children was treated differently by more than chance would explain, "
+            f"in the {len(made)} of {len(results)} comparisons that could be made."
+        )
+    look = [
+        f"Look together at the decisions for {group_words(c.column, c.group)}: they "
+        f"{predicate(c, route, numbers=False)} (unlikely to be chance)."
+        for c in flags
+    ][:MOST_NAMED]
+    look += [
+        f"Worth watching: {group_words(c.column, c.group)} {predicate(c, route, numbers=False)} "
+        "(could be chance)."
+        for c in watch
+    ][: max(0, MOST_NAMED - len(look))]
+    return Headline(
+        area="Fairness",
+        status=status,
+        look_at=look,
+        section="summary",
+        attention=bool(attention),
+    )
