@@ -8,11 +8,9 @@ import pandas as pd
 import pytest
 from support import NO_FACTORS, frame_of, report_on
 
-from ypsi_audit.cli import main
 from ypsi_audit.engine import assess
 from ypsi_audit.reports import analysis, narrative
 from ypsi_audit.reports.context import header
-from ypsi_audit.reports.schedule import load_jobs
 from ypsi_audit.synth import generate
 
 CLEAN = {**NO_FACTORS, "rationale_recorded": True}
@@ -150,33 +148,6 @@ def test_sentences_never_reveal_a_hidden_count(tmp_path: Path) -> None:
     text = narrative.escalation_summary(report, analysis.agreement_table(frame), funnels)
     assert "fewer than 5 incidents were handled" in text and " 3 " not in text
     assert header("n_incidents") == "Incidents" and header("low_referred") == "95% interval from"
-
-
-def test_schedule_file_is_checked(tmp_path: Path) -> None:
-    config = tmp_path / "jobs.yaml"
-    config.write_text(
-        "jobs:\n  - name: a\n    input: log.csv\n    out: out/{name}/{date}\n    periods: 2024-25\n"
-    )
-    assert main(["run", str(config)]) == 2
-    config.write_text("jobs:\n  - name: a\n    input: log.csv\n    out: out/{name}/{period}\n")
-    job = load_jobs(config)[0]
-    assert job.input == str(tmp_path / "log.csv")
-    assert job.folder(pd.Timestamp("2025-01-01").date()) == tmp_path / "out" / "a" / "all"
-
-
-def test_a_failing_job_does_not_stop_the_next(tmp_path: Path, capsys) -> None:
-    sample = Path(__file__).parent.parent / "data" / "samples" / "sample_trust_log.csv"
-    config = tmp_path / "jobs.yaml"
-    config.write_text(
-        "jobs:\n"
-        "  - name: broken\n    input: missing.csv\n    out: out/{name}\n"
-        f"  - name: works\n    input: {sample}\n    period: 2024-25\n    out: out/{{name}}\n"
-    )
-    assert main(["run", str(config)]) == 1
-    printed = capsys.readouterr().out
-    assert "broken: failed" in printed and "works: ok" in printed
-    assert (tmp_path / "out" / "works" / "escalation.html").is_file()
-    assert not (tmp_path / "out" / "broken").exists()
 
 
 def test_setting_rates_rest_on_one_protected_partition(
