@@ -274,3 +274,22 @@ def test_a_changed_policy_file_changes_the_query(tmp_path: Path, frame: pd.DataF
     assert "'cheshire-local@2' AS policy" in query
     expected = assess(frame, str(path))
     assert differences(expected, duck.assess_frame(frame, str(path))) == {}
+
+
+def test_sql_command_prints_a_query_for_each_dialect(capsys: pytest.CaptureFixture[str]) -> None:
+    from ypsi_audit.cli import main
+
+    for dialect in DIALECTS:
+        options = ["--dialect", dialect, "--table", "safeguarding.incidents"]
+        code = main(
+            ["sql", "--policy", "cheshire-quick-guide", "--param", "under_age=11", *options]
+        )
+        assert code == 0
+        text = capsys.readouterr().out
+        assert "under_age=11" in text.splitlines()[0]
+        assert "youngest_child_age < 11" in text
+        assert sqlglot.parse_one(text.rstrip().rstrip(";"), read=dialect) is not None
+    assert main(["sql", "--dialect", "oracle"]) == 2
+    assert "duckdb, spark" in capsys.readouterr().err
+    assert main(["sql", "--dialect", "spark", "--table", "t; DROP TABLE x"]) == 2
+    assert "--table" in capsys.readouterr().err
