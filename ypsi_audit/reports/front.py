@@ -32,10 +32,19 @@ def _period(spec: RunSpec) -> str:
 
 def heading(spec: RunSpec, report_id: str) -> str:
     parts = [spec.title or "Incident log audit", _period(spec), f"made {date.today():%-d %B %Y}"]
-    parts.append(f"judged against {spec.policy.describe()}")
+    parts.append(_judged(spec))
     parts.append("internal version" if not spec.publication else "publication version")
     parts.append(f"report reference {report_id}")
     return " · ".join(parts)
+
+
+def _judged(spec: RunSpec, *, labels: bool = False) -> str:
+    def name(ref: Any) -> str:
+        return ref.describe() + (f" ({ref.label})" if labels else "")
+
+    if spec.command == "impact" and spec.compare_with is not None:
+        return f"comparing {name(spec.policy)} with {name(spec.compare_with)}"
+    return f"judged against {name(spec.policy)}"
 
 
 def shell_for(
@@ -58,8 +67,8 @@ def shell_for(
 
 def foot(spec: RunSpec, report_id: str, audit: dict[str, Any]) -> str:
     text = (
-        f"Made by ypsi-audit from an anonymised incident log, judged against "
-        f"{spec.policy.describe()} ({spec.policy.label}). Report reference {report_id}; the "
+        f"Made by ypsi-audit from an anonymised incident log, {_judged(spec, labels=True)}. "
+        f"Report reference {report_id}; the "
         "manifest beside this page records the input file's fingerprint, the policy and "
         "every setting that made these figures."
     )

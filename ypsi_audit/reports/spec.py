@@ -112,9 +112,9 @@ class RunSpec:
         """Check every option and resolve the policies; raise SpecError (one sentence)."""
         chosen = PolicyRef.resolve(policy, params)
         other = None
-        if compare_with is not None or command == "impact":
+        if compare_with is not None or (command == "impact" and compare_params):
             other = PolicyRef.resolve(compare_with or policy, compare_params)
-        elif command == "report":
+        else:  # impact with nothing named (a notebook opened by hand): the other shipped one
             other = _default_comparison(chosen)
         swept = None
         if sweep:
