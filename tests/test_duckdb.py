@@ -154,3 +154,17 @@ def test_cli_engine_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 def test_memory_limit_is_checked() -> None:
     with pytest.raises(ValueError, match="memory limit"):
         duck.connect("lots")
+
+
+def test_state_columns_for_the_reports(tmp_path: Path) -> None:
+    import json
+
+    out = tmp_path / "states.parquet"
+    duck_job(sample_log(), out, with_states=True)
+    got = pd.read_parquet(out)
+    expected = assess(pd.read_parquet(out, columns=list(contract.COLUMN_NAMES)), with_states=True)
+    states_ = [c for c in expected.columns if ":" in c]
+    assert states_ and list(got.columns[-len(states_) :]) == states_
+    assert differences(expected.reset_index(drop=True), got, states_) == {}
+    manifest = json.loads((tmp_path / "states.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["resolved_policy"]["label"] == "cheshire-quick-guide@2"

@@ -77,8 +77,12 @@ def assess_file(
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
     threads: int | None = None,
     today: date | None = None,
+    with_states: bool = False,
 ) -> JobResult:
-    """Gate, assess and write one log in DuckDB; rows that fail a check are held back."""
+    """Gate, assess and write one log in DuckDB; rows that fail a check are held back.
+
+    With `with_states`, every rule's state column is written too (as `assess` adds them
+    with `with_states=True`; the resolved policy is in the manifest)."""
     from .manifest import dumps, input_record, new_manifest, policy_record
     from .outputs import Inputs, carries_marker, claim, file_sha256
     from .validation import RefusedInput
@@ -118,6 +122,7 @@ def assess_file(
                 table="ypsi_valid",
                 columns=list(contract.COLUMN_NAMES),
                 repeat=list(contract.COLUMN_NAMES),
+                with_states=with_states,
                 pretty=False,
             )
             held_back = gate.held > 0
@@ -147,6 +152,10 @@ def assess_file(
                         "not_checked": gate.not_checked,
                     },
                 )
+                if with_states:  # what `engine.saved_policy` rebuilds the policy from
+                    from .engine import policy_attr
+
+                    manifest["resolved_policy"] = policy_attr(chosen, values)
                 temps[manifest_path].write_text(dumps(manifest), encoding="utf-8")
             lines = [_summary(counts, chosen.label)]
             if held_back:
