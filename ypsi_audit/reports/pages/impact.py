@@ -28,7 +28,7 @@ from ..words import CONSISTENCY_HEADINGS, NOT_RECORDED, consistency_labels, outc
 from . import Context
 
 NAME = "impact"
-TITLE = "What a change of policy would mean"
+TITLE = "Impact of a change of policy"
 INTRO = (
     "The same past incidents judged by the policy in use and by a proposed one: how many "
     "each would refer, which incidents change and why, how the settings' decisions would be "
@@ -145,7 +145,7 @@ def difference(after: Figure, before: Figure, *, signed: bool = True) -> Figure:
     value = float(after.value - before.value)  # type: ignore[operator]
     if not signed:
         return Figure(value, count_text(value))
-    text = "no change" if value == 0 else f"{value:+,.0f}".replace("-", "−")
+    text = "0" if value == 0 else f"{value:+,.0f}".replace("-", "−")
     return Figure(value, text)
 
 
