@@ -53,9 +53,9 @@ def test_every_report_writes_its_files(report_set: Path) -> None:
         for column in counts:  # hidden counts are 'c'; no count from 1 to 4 is published
             values = frame[column][frame[column] != "c"]
             assert not values.astype(float).between(1, 4).any(), (table.name, column)
-    cases = pd.read_csv(report_set / "cases_for_review.csv")
-    assert cases["consistency"].iloc[0] == "under_escalation"
-    assert (report_set / "cases_for_review.xlsx").is_file()
+    cases = pd.read_csv(report_set / "cases_for_review_trust_lead.csv")
+    assert cases["Priority"].iloc[0] == 1 and cases["Priority"].is_monotonic_increasing
+    assert (report_set / "cases_for_review_trust_lead.xlsx").is_file()
     manifest = json.loads((report_set / "manifest.json").read_text())
     assert (
         manifest["rows"]["read"] == manifest["rows"]["assessed"] + manifest["rows"]["quarantined"]

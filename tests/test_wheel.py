@@ -199,7 +199,7 @@ def test_report_runs_from_the_installed_package(installed: Installed) -> None:
     tables = sorted(p.name for p in (out / "tables").glob("*.csv"))
     assert "decisions_by_setting.csv" in tables
     assert len(tables) >= 10
-    assert (out / "cases_for_review.csv").is_file()
+    assert (out / "cases_for_review_trust_lead.csv").is_file()
 
 
 def test_impact_runs_from_the_installed_package(installed: Installed) -> None:
