@@ -429,7 +429,7 @@ def headline(
         if refer.shown and refer.value > 0:
             look.append(
                 f"{refer.text} devices were given back in cases the guidance says should go to "
-                f"{route}: see which settings."
+                f"{route} (see Devices given back for which settings)."
             )
     return Headline(
         area="Recording and handling",
@@ -602,9 +602,9 @@ def _settings_section(
         "The limits are exact binomial ones (Spiegelhalter's funnel plot): the inner limit is "
         "where 95% of settings recording as well as the trust would fall, the outer one "
         "99.8%. No allowance is made for settings simply differing: every setting is asked "
-        "to record to the same standard. Settings see different kinds of incident, which "
-        "this does not adjust for; the grid below shows which requirement each falls short "
-        "of.",
+        "to record to the same standard. The limits zigzag because counts are whole "
+        "numbers. Settings see different kinds of incident, which this does not adjust for; "
+        "the grid below shows which requirement each falls short of.",
         name="recording_by_setting",
     )
     _grid(section, gaps, requirements)
@@ -735,13 +735,7 @@ def _trend_section(ctx: Context, page: Page) -> None:
         )
     dated = [r for r in rows if r["n"].shown and r["n"].value > 0 and r["share"].shown]
     if dated:
-        first, last = dated[0], dated[-1]
-        if first is not last:
-            section.say(
-                f"The share of incidents with at least one requirement not met was "
-                f"{first['share'].text} in {first['period']} and {last['share'].text} in "
-                f"{last['period']}."
-            )
+        section.say(_trend_sentence(dated, chosen))
         section.add(
             "chart",
             svg=ctx.chart(_trend_chart(dated, chosen)),
@@ -775,6 +769,26 @@ def _trend_section(ctx: Context, page: Page) -> None:
     )
 
 
+def _trend_sentence(dated: list[dict[str, Any]], chosen: str | None) -> str:
+    """The chosen year's terms; without one, the first term against the last."""
+    if chosen:
+        terms = [r for r in dated if r["year"] == chosen]
+        if not terms:
+            return f"No term of {chosen} has incidents to show."
+        said = _and([f"{r['share'].text} in {r['period'].split()[1]}" for r in terms])
+        return (
+            f"In {chosen}, the share of incidents with at least one requirement not met was {said}."
+        )
+    first, last = dated[0], dated[-1]
+    if first is last:
+        return f"The share of incidents with a requirement not met was {first['share'].text}."
+    return (
+        f"The share of incidents with at least one requirement not met was "
+        f"{first['share'].text} in {first['period']} and {last['share'].text} in "
+        f"{last['period']}."
+    )
+
+
 def _trend_chart(rows: list[dict[str, Any]], chosen: str | None) -> Any:
     from ...stats import wilson_interval
     from ..charts import context_trend_chart
@@ -789,8 +803,7 @@ def _trend_chart(rows: list[dict[str, Any]], chosen: str | None) -> Any:
             "low": low,
             "high": high,
             "part": [
-                "chosen year" if (chosen is None or r["year"] == chosen) else "other years"
-                for r in rows
+                "chosen year" if (chosen is None or r["year"] == chosen) else CONTEXT for r in rows
             ],
         }
     )
@@ -799,6 +812,9 @@ def _trend_chart(rows: list[dict[str, Any]], chosen: str | None) -> Any:
         "Incidents with a requirement not met, term by term",
         "Share of incidents",
     )
+
+
+CONTEXT = "other years, for context"
 
 
 def previous_year(year: str) -> str:
@@ -1125,9 +1141,7 @@ def _scope_section(
         col_order=("yes", "no"),
         where=current,
     )
-    section.say(
-        f"The guidance is written for {inside}; {outside} are shown apart. {scope.description}"
-    )
+    section.say(f"The guidance is written for {inside}; {outside} are shown apart.")
     unknown = gaps.value(NOT_RECORDED, TOTAL)
     parts = [
         f"{_capital(inside)}: {gaps.value('yes', 'yes').text} of {gaps.value('yes', TOTAL).text} "
@@ -1189,11 +1203,11 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _names(items: Sequence[str], *, capital: bool = True) -> str:
+def _and(items: Sequence[str]) -> str:
     items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _names(items: Sequence[str], *, capital: bool = True) -> str:
     word = "Setting" if len(items) == 1 else "Settings"
-    if not capital:
-        word = word.lower()
-    if len(items) == 1:
-        return f"{word} {items[0]}"
-    return f"{word} " + ", ".join(items[:-1]) + " and " + items[-1]
+    return f"{word if capital else word.lower()} {_and(items)}"
