@@ -79,8 +79,17 @@ def policy_name(policy: Any, params: dict[str, Any]) -> str:
     return f"{policy.title} with {settings}"
 
 
+def plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows without their attributes: pandas copies `attrs` (the whole policy document)
+    on every column read, which the engine does once per column."""
+    rows = frame.copy(deep=False)
+    rows.attrs = {}
+    return rows
+
+
 def sides(frame: pd.DataFrame, spec: Any) -> tuple[Side, Side]:
     """Evaluate the current and the proposed policy on the same rows."""
+    frame = plain(frame)
     made = []
     for key, ref in (("current", spec.policy), ("proposed", spec.compare_with or spec.policy)):
         policy = ref.policy()
@@ -682,7 +691,7 @@ def _sweep(ctx: Context, page: Page, current: Side) -> None:
     shown = list(values[:MAX_SWEEP_VALUES])
     spec = current.policy.parameters[name]
     in_run = current.params.get(name)
-    points = sweep_points(ctx.log.frame, current.policy, name, shown, current.params)
+    points = sweep_points(plain(ctx.log.frame), current.policy, name, shown, current.params)
     route = current.route
     referral_rows, judgement_rows, chart_rows, order = [], [], [], []
     default_value = None
