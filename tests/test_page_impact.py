@@ -376,6 +376,13 @@ def test_period_restricts_every_table_but_the_years(log: pd.DataFrame) -> None:
     assert "reported in 2023-24" in texts(built, "summary")
 
 
+def test_a_period_without_incidents_says_so(log: pd.DataFrame) -> None:
+    built = build(log, period="2030-31", sweep="wide_age_gap_years=2,3")
+    assert "No incidents reported in 2030-31 are in the log" in texts(built, "summary")
+    assert "nothing to compare" in built.headlines[0].status
+    assert number(table(built, "impact_outcomes")[-1][TOTAL]) == 0
+
+
 def test_no_sweep_says_how_to_ask_for_one(log: pd.DataFrame) -> None:
     built = build(log)
     assert "No setting of the policy was varied" in texts(built, "sweep")

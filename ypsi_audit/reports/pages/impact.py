@@ -259,6 +259,9 @@ def _summary(ctx: Context, page: Page, pair: tuple[Side, Side], answers: Answers
             {"label": "incidents whose answer changes", "value": answers.changed.text},
         ],
     )
+    if is_zero(answers.total):
+        section.say(f"No incidents{_period(ctx)} are in the log, so there is nothing to compare.")
+        return
     section.say(
         f"Of {answers.total.text} incidents{_period(ctx)}, the current policy "
         f"(**{current.name}**) says {answers.refer('current').text} should be referred to "
@@ -819,7 +822,9 @@ def _measure(table: CountTable, measure: Any) -> Figure:
 
 def _headline(pair: tuple[Side, Side], answers: Answers, judged: dict[str, Figure]) -> Headline:
     current, proposed = pair
-    if is_zero(answers.changed):
+    if is_zero(answers.total):
+        status = "No incidents are in the log for this period, so there is nothing to compare."
+    elif is_zero(answers.changed):
         status = (
             f"The proposed policy ({proposed.name}) would give the same answer as the current "
             f"one ({current.name}) for all {answers.total.text} incidents."
