@@ -24,7 +24,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -406,15 +406,20 @@ def _write_pair(
     return [workbook, table]
 
 
-def _cell(value: Any) -> Any:
-    """A value as XlsxWriter should write it: a date as a date, a blank as nothing."""
-    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
+def _rows(cases: pd.DataFrame) -> Any:
+    """The rows as XlsxWriter writes them fastest: dates as dates, whole numbers as ints,
+    and nothing (None) for a blank, so an empty cell is not written at all."""
+    columns = []
+    for name in cases.columns:
+        column = cases[name]
+        if pd.api.types.is_datetime64_any_dtype(column.dtype):
+            values = [None if pd.isna(v) else v.date() for v in column]
+        elif pd.api.types.is_integer_dtype(column.dtype):
+            values = [int(v) for v in column]
+        else:
+            values = [v if isinstance(v, str) and v else None for v in column]
+        columns.append(values)
+    return zip(*columns, strict=True)
 
 
 def _widths(cases: pd.DataFrame) -> list[int]:
@@ -466,14 +471,8 @@ def _write_workbook(
             {"validate": "list", "source": list(STATUS_CHOICES), "ignore_blank": True},
         )  # fmt: skip
         sheet.write_row(0, 0, list(cases.columns), heading)
-        values = cases.astype(object).where(cases.notna(), None)
-        for number, row in enumerate(values.itertuples(index=False, name=None), start=1):
-            for column, value in enumerate(row):
-                value = _cell(value)
-                if isinstance(value, date):
-                    sheet.write_datetime(number, column, value, dated)
-                elif value is not None and value != "":
-                    sheet.write(number, column, value)
+        for number, row in enumerate(_rows(cases), start=1):
+            sheet.write_row(number, 0, row)
         if by_setting:
             _write_counts(book, cases, heading)
         _write_about(book, about, heading, wrap)
