@@ -125,9 +125,9 @@ def level_words(c: Comparison) -> str:
     if c.made:
         if c.finding == "none":
             return "No clear difference"
-        side = "more" if c.higher else "less"
-        verb = "Not referred" if c.measure is UNDER else "Referred"
-        return f"{verb} {side} often: {SHORT_LEVELS[c.finding]}"
+        side = "More" if c.higher else "Less"
+        what = "often not referred" if c.measure is UNDER else "often referred"
+        return f"{side} {what}: {SHORT_LEVELS[c.finding]}"
     if c.finding == "withheld":
         return "Not shown: it rests on a number withheld to protect children"
     if c.finding == "absent":
@@ -406,7 +406,7 @@ def _limits(section: Section, ctx: Context, results: list[Comparison]) -> None:
         "of their own (“not recorded”).",
         "The referral comparison counts every referral, including those the guidance "
         "leaves to the safeguarding lead's judgement. A group referred more or less often "
-        "there is described, not judged: nothing on this page suggests referring less. Not "
+        "there is described, not judged: a referral is never wrong in itself. Not "
         "being referred when the guidance says refer is the comparison that can show a "
         "child left without the protection the guidance advises.",
         f"The figures cover {period}; incidents without a recorded decision are not compared.",
