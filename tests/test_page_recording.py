@@ -592,3 +592,36 @@ def test_the_notebook_runs_on_a_run_specification(tmp_path: Path, cheshire: tupl
     ]
     assert len(html) == len(recording.SECTIONS)
     assert all(f'id="{s}"' in h for s, h in zip(recording.SECTIONS, html, strict=True))
+
+
+def withhold_small(ledger: Ledger) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """A crude protection for the test: every count from 1 to 4 withheld as "<5"."""
+    out = {}
+    for name, t in ledger.tables.items():
+        shown = t.true.astype(float).where(~t.true.isin([1, 2, 3, 4]))
+        marks = pd.DataFrame(np.where(shown.isna(), "<5", ""), t.true.index, t.true.columns)
+        out[name] = (shown, marks)
+    return out
+
+
+@pytest.mark.parametrize("policy", [CHESHIRE, UKCIS])
+def test_withheld_figures_are_said_as_such_and_never_named(policy: str) -> None:
+    from ypsi_audit.synth import generate
+
+    log, spec = log_of(generate(6, 1, seed=3, today=pd.Timestamp("2026-11-24").date()), policy)
+    page = page_of(log, spec, protect=withhold_small)
+    text = everything(page)
+    assert "not shown (not shown)" not in text and "nan" not in text.lower().split()
+    rows = by_first(table(page, "settings", "Each setting's incidents"))
+    hidden = [s for s, r in rows.items() if r["share"] == "not shown"]
+    assert hidden  # the crude protection hides some settings' shares
+    assert all(rows[s]["position"] == "not compared" for s in hidden)
+    summary = texts(page, "summary")
+    placed = len(rows) - 1 - len(hidden)
+    assert f"{placed} of {len(rows) - 1} settings could be compared" in summary
+    named = set(re.findall(r"S\d\d", summary + " ".join(page.headlines[0].look_at)))
+    assert not named & set(hidden)
+    for block in (b for s in page.sections for b in s.blocks if b.kind == "table"):
+        for row in block.rows:
+            for value in list(row.values())[1:]:
+                assert not re.fullmatch(r"[1-4]", value), (block.caption, row)

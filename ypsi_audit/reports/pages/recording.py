@@ -327,6 +327,11 @@ def gap_sentence(incidents: Figure, with_gap: Figure, share: Figure) -> str:
             f"None of the {incidents.text} incidents fell short of any recording or handling "
             "requirement of the policy."
         )
+    if not with_gap.shown:
+        return (
+            f"Of {incidents.text} incidents, the number that fell short of a recording or "
+            "handling requirement is not shown, to protect small numbers."
+        )
     return (
         f"Of {incidents.text} incidents, {with_gap.text} ({share.text}) fell short of at least "
         "one recording or handling requirement of the policy."
@@ -385,13 +390,21 @@ def devices_sentence(devices: Devices) -> str:
     returned = devices.returned()
     if returned.shown and returned.value == 0:
         return "No device was recorded as given back."
-    not_met = "; ".join(
-        f"“{r.title}” was not met for {devices.not_met(r.rule.id).text}" for r in devices.rules
-    )
-    return (
-        f"Of {returned.text} devices given back, {devices.not_low_risk().text} were in cases "
-        f"not shown to be low risk; {not_met}."
-    )
+    not_low = devices.not_low_risk()
+    figures = [returned, not_low, *(devices.not_met(r.rule.id) for r in devices.rules)]
+    if not any(f.shown for f in figures[1:]):
+        return "The figures on devices given back are not shown, to protect small numbers."
+    said = [f"{not_low.text} were in cases not shown to be low risk"] if not_low.shown else []
+    said += [
+        f"“{r.title}” was not met for {f.text}"
+        for r, f in zip(devices.rules, figures[2:], strict=True)
+        if f.shown
+    ]
+    start = f"Of {returned.text} devices given back" if returned.shown else "Of devices given back"
+    text = f"{start}, " + "; ".join(said) + "."
+    if not all(f.shown for f in figures):
+        text += " Some of these figures are not shown, to protect small numbers."
+    return text
 
 
 def headline(
@@ -685,11 +698,18 @@ def _grid(section: Section, gaps: CountTable, requirements: list[Requirement]) -
         )
 
 
+def share_cell(share: Figure, of: Figure) -> str:
+    """A share with how many incidents it is of: "40% (15)"; "–" of none."""
+    if of.shown and of.value == 0:
+        return "–"
+    if not share.shown:
+        return "not shown"
+    return f"{share.text} ({of.text})"
+
+
 def grid_cell(requirement: Requirement, row: str) -> str:
     known = requirement.known(row)
-    if known.shown and known.value == 0:
-        return "–"
-    return f"{requirement.share(row).text} ({known.text})"
+    return share_cell(requirement.share(row), known)
 
 
 # ---------------------------------------------------------------------------- over time
@@ -916,10 +936,7 @@ def _year_on_year_section(ctx: Context, page: Page) -> None:
 
 
 def _k_of_n(table: CountTable, row: str) -> str:
-    n = table.value(row, TOTAL)
-    if n.shown and n.value == 0:
-        return "–"
-    return f"{table.share('yes', ('yes', 'no'), row=row).text} ({n.text})"
+    return share_cell(table.share("yes", ("yes", "no"), row=row), table.value(row, TOTAL))
 
 
 def _points(change: float) -> str:
@@ -1190,10 +1207,7 @@ def _scope_section(
 
 
 def _scope_cell(table: CountTable, row: str) -> str:
-    known = total_of(table, KNOWN, row)
-    if known.shown and known.value == 0:
-        return "–"
-    return f"{table.share(SHORT, KNOWN, row=row).text} ({known.text})"
+    return share_cell(table.share(SHORT, KNOWN, row=row), total_of(table, KNOWN, row))
 
 
 # ---------------------------------------------------------------------------- words
