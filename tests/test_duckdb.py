@@ -84,6 +84,8 @@ def test_strict_refuses_and_writes_nothing(tmp_path: Path) -> None:
     [
         (("INC-2,", "Jane_Smith,"), "read as a person's name"),
         (("INC-2,", "jane@example.com,"), "not pseudonymous codes"),
+        (("INC-1,S01,", "INC-1,Jane_Smith,"), "read as a person's name"),
+        (("12,12,No,", "12,12,07700 900123,"), "shaped like personal data"),
         (("Incident ID,", "Incident ID,Pupil name,"), "column 1"),
     ],
 )
@@ -98,7 +100,7 @@ def test_refused_files_name_no_value(tmp_path: Path, change: tuple, message: str
     source.write_text(text, encoding="utf-8")
     with pytest.raises(RefusedInput, match=message) as caught:
         duck_job(source, tmp_path / "out.parquet")
-    for value in ("Jane_Smith", "jane@example.com", "Jo Bloggs", "Pupil"):
+    for value in ("Jane_Smith", "jane@example.com", "Jo Bloggs", "Pupil", "07700"):
         assert value not in str(caught.value)
     assert not (tmp_path / "out.parquet").exists()
 

@@ -435,7 +435,7 @@ class _Gate:
             "at most 32 characters)",
             "looks_like_a_name": "values that read as a person's name",
             "personal_data": "values shaped like personal data",
-        }[check]
+        }.get(check, "values that cannot be accepted")
         return RefusedInput(
             self.shown,
             f"column {column} holds {what} (row{'s' if total != 1 else ''} {shown}{more}); "
@@ -464,7 +464,7 @@ class _Gate:
 
     def distinct(self, spec: contract.Column, written: str, raw: exp.Column) -> _Column:
         """Each distinct raw value read once by the toolkit's parser (`parsing.parse`)."""
-        from .parsing import check_id, filled, parse, subject
+        from .parsing import REFUSING_CHECKS, check_id, filled, parse, subject
         from .sql import sql_type
 
         found = [
@@ -482,13 +482,13 @@ class _Gate:
             if parsed[1] is not None:
                 check = check_id(spec, value, parsed) or parsed[1]
                 detail = (parsed[2] or "").replace("{subject}", subject(value))
-                if check == "personal_data":
+                if check in REFUSING_CHECKS:
                     hit = exp.EQ(this=raw.copy(), expression=_literal(value))
                     rows = self.con.execute(
                         f"SELECT ypsi_row FROM ypsi_raw WHERE {hit.sql('duckdb')} "
                         f"ORDER BY 1 LIMIT {MAX_SHOWN + 1}"
                     ).fetchall()
-                    raise self.refusal(spec.name, "personal_data", [r[0] for r in rows], hit)
+                    raise self.refusal(spec.name, check, [r[0] for r in rows], hit)
                 problems.append((check, f"In column {spec.name}, {detail}."))
                 index = len(problems) - 1
             entries.append((value, parsed[0], index, not filled(value)))
