@@ -456,6 +456,11 @@ def test_follow_up_lists_exactly_the_flipped_incidents(log: pd.DataFrame, tmp_pa
     expected = log.loc[(before != after).to_numpy() & (years == "2023-24"), "incident_id"]
     assert sorted(listed["incident"]) == sorted(expected.astype(str)) and len(listed) > 0
     assert (tmp_path / "flipped_incidents.xlsx").stat().st_size > 0
+    care = log.set_index("incident_id")["referred_social_care"]
+    social = listed["referred to children's social care"]
+    for incident, said in zip(listed["incident"], social, strict=True):
+        value = care[incident]
+        assert said == ("not recorded" if pd.isna(value) else "yes" if value else "no")
     first = listed["how the answer changes"].tolist()
     assert first == sorted(
         first, key=lambda t: not t.startswith("referred only under the proposed")

@@ -886,6 +886,7 @@ def flipped_incidents(log: Any, spec: Any) -> pd.DataFrame:
             "setting's decision": [
                 DECISIONS.get(str(d), NOT_RECORDED) for d in picked["decision"].astype(object)
             ],
+            "referred to children's social care": _yes_no(picked, "referred_social_care"),
             "how the answer changes": _labels(change[keep], [_CHANGE_WORDS[c] for c in CHANGES]),
         }
     )
@@ -919,3 +920,10 @@ def _titles(side: Side, which: str, keep: np.ndarray) -> list[str]:
     masks = np.column_stack([getattr(v, which)[keep] for v in side.ev.factors])
     titles = [rule.title for rule in side.policy.factors]
     return ["; ".join(t for t, m in zip(titles, row, strict=True) if m) for row in masks]
+
+
+def _yes_no(rows: pd.DataFrame, column: str) -> list[str]:
+    if column not in rows.columns:
+        return [NOT_RECORDED] * len(rows)
+    flags = rows[column].astype("boolean")
+    return [NOT_RECORDED if pd.isna(v) else ("yes" if v else "no") for v in flags]
