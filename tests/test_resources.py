@@ -13,7 +13,7 @@ import pytest
 
 from ypsi_audit import resources
 from ypsi_audit.errors import YpsiError
-from ypsi_audit.reports.runner import REPORTS
+from ypsi_audit.reports.pages import IMPACT_PAGES, REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "ypsi_audit"
@@ -33,7 +33,7 @@ def test_each_folder_holds_what_the_package_reads() -> None:
     }
     assert resources.expectation_suite("values").name == "values.json"
     notebooks = {p.stem for p in resources.notebook_dir().glob("*.ipynb")}
-    assert notebooks >= {*REPORTS, "impact"}
+    assert notebooks >= {*REGISTRY, *IMPACT_PAGES}
     assert resources.sample_log().read_text(encoding="utf-8").startswith("incident_id,")
 
 

@@ -33,7 +33,7 @@ SHIPPED_FOLDERS = {
 # What the build reads; everything else in the repository stays behind.
 BUILD_INPUTS = ("pyproject.toml", "setup.py", "README.md", "ypsi_audit", *SHIPPED_FOLDERS)
 PIP = (sys.executable, "-m", "pip", "--quiet")
-PAGES = ("data_quality", "escalation", "recording", "fairness")
+PAGES = ("escalation", "recording", "fairness", "data_quality")  # the front page's order
 
 
 class Installed:
@@ -190,12 +190,10 @@ def test_report_runs_from_the_installed_package(installed: Installed) -> None:
     assert done.returncode == 0, done.stderr
     out = installed.work / "report"
     manifest = json.loads((out / "manifest.json").read_text())
-    assert {name: s["status"] for name, s in manifest["notebooks"].items()} == dict.fromkeys(
-        PAGES, "ok"
-    )
+    assert manifest["pages"] == list(PAGES)
     for page in PAGES:
         html = (out / f"{page}.html").read_text(encoding="utf-8")
-        assert "<table" in html and "<svg" in html, page
+        assert "<table" in html and 'src="data:image/svg+xml;base64,' in html, page
     tables = sorted(p.name for p in (out / "tables").glob("*.csv"))
     assert "decisions_by_setting.csv" in tables
     assert len(tables) >= 10
@@ -218,10 +216,10 @@ def test_impact_runs_from_the_installed_package(installed: Installed) -> None:
     assert done.returncode == 0, done.stderr
     out = installed.work / "impact"
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["notebooks"]["impact"]["status"] == "ok"
+    assert manifest["pages"] == ["impact"]
     assert manifest["rows"]["read"] == 598
     html = (out / "impact.html").read_text(encoding="utf-8")
-    assert "<table" in html and "<svg" in html
+    assert "<table" in html and 'src="data:image/svg+xml;base64,' in html
     assert list((out / "tables").glob("*.csv"))
     flipped = pd.read_csv(out / "flipped_incidents.csv")
-    assert len(flipped) == manifest["rows"]["flipped"] > 0
+    assert len(flipped) > 0

@@ -159,7 +159,8 @@ class Policy:
                     self.path,
                     f"policy {self.id} fixes {name} at {spec.default}: {spec.fixed} A trust "
                     "that reads it otherwise writes its own policy file: copy this file, give "
-                    "it a new id, change the value there and pass the file with --policy",
+                    "it a new id, change the value there and pass the file wherever a policy "
+                    "is asked for (--policy, or --from and --to)",
                 )
             values[name] = spec.check(value, self.path)
         return values

@@ -40,7 +40,8 @@ def heading(spec: RunSpec, report_id: str) -> str:
 
 def _judged(spec: RunSpec, *, labels: bool = False) -> str:
     def name(ref: Any) -> str:
-        return ref.describe() + (f" ({ref.label})" if labels else "")
+        version = ref.document.get("version")
+        return ref.describe() + (f", version {version}" if labels and version else "")
 
     if spec.command == "impact" and spec.compare_with is not None:
         return f"comparing {name(spec.policy)} with {name(spec.compare_with)}"

@@ -264,6 +264,7 @@ def _manifest(
     manifest = new_manifest(
         spec.command,
         report_id=report_id,
+        pages=list(page_names(spec)),
         audience=spec.audience,
         title=spec.title,
         input={"path": spec.input, "sha256": spec.input_sha256, "mapping": spec.mapping},
