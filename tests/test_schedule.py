@@ -5,6 +5,7 @@ crontab line proven to fire only on the first Monday of September, January and M
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from datetime import date, timedelta
@@ -216,6 +217,30 @@ def test_the_exit_code_is_zero_only_when_every_job_succeeded(tmp_path: Path, mon
     assert main(["run", str(config)]) == 0
     monkeypatch.setattr(runner, "run", _fake_run({}, {"b": 1}, []))
     assert main(["run", str(config)]) == 1
+
+
+def test_each_job_starts_in_the_folder_the_schedule_started_in(tmp_path: Path, monkeypatch) -> None:
+    """papermill changes the process's working folder while a notebook runs; a job that
+    leaves it changed (or removed) must not move the next job or the caller."""
+    config = _config(tmp_path, GOOD + "  - name: b\n    input: log.csv\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    start = Path.cwd()
+    seen: list[Path] = []
+
+    def wander(spec, progress=print):
+        seen.append(Path.cwd())
+        gone = elsewhere / Path(spec.out).parent.name
+        gone.mkdir()
+        os.chdir(gone)
+        gone.rmdir()  # the folder the job left the process in no longer exists
+        return runner.ReportRun(Path(spec.out), [], 0)
+
+    monkeypatch.setattr(runner, "run", wander)
+    assert run_jobs(load_jobs(config), today=TODAY, progress=lambda _: None) == {
+        "a": "ok", "b": "ok"
+    }  # fmt: skip
+    assert seen == [start, start] and Path.cwd() == start
 
 
 def test_an_interrupt_stops_the_schedule(tmp_path: Path, monkeypatch) -> None:

@@ -137,6 +137,7 @@ def run_jobs(
 
     today = today or date.today()
     outcomes: dict[str, str] = {}
+    home = os.getcwd()
     for job in jobs:
         progress(f"Job {job.name}: starting.")
         try:
@@ -164,8 +165,21 @@ def run_jobs(
                 if not held
                 else f"written, but {held} rows were held back (see its data quality page)"
             )
+        finally:
+            # a job leaves the process where it started (papermill changes the working
+            # folder while a notebook runs), so the next job, and the caller, start there too
+            _return_to(home)
         progress(f"Job {job.name}: {outcomes[job.name]}")
     return outcomes
+
+
+def _return_to(home: str) -> None:
+    try:
+        here: str | None = os.getcwd()
+    except FileNotFoundError:  # the folder it was left in is gone
+        here = None
+    if here != home:
+        os.chdir(home)
 
 
 # ---------------------------------------------------------------------------- checking
