@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from ypsi_audit import contract
-from ypsi_audit.reports.context import Report
 
 BASE: dict[str, Any] = {
     "incident_id": "T1",
@@ -57,15 +55,3 @@ NO_FACTORS: dict[str, Any] = {
     "grooming_or_exploitation_suspected": False,
 }
 
-
-def report_on(frame: pd.DataFrame, tables_dir: Path, threshold: int = 5) -> Report:
-    """A report over an assessed frame, as a notebook would open one."""
-    return Report(
-        frame=frame,
-        gate={"rows_read": len(frame), "rows_valid": len(frame), "rows_quarantined": 0},
-        tables_dir=tables_dir,
-        threshold=threshold,
-        policy="cheshire-quick-guide@2",
-        params={},
-        input_name="log.csv",
-    )

@@ -557,6 +557,34 @@ def test_the_notebook_runs_and_the_page_is_written(tmp_path: Path, monkeypatch) 
     assert "Traceback" not in main and "Error" not in main
     found = [i for i in forbidden_ids(CHESHIRE, UKCIS) if re.search(rf"\b{re.escape(i)}\b", main)]
     assert found == []
+    ids = pd.read_csv(SAMPLE, usecols=["incident_id"])["incident_id"].astype(str)
+    assert not [i for i in ids if i in written]  # incident-level data never reaches a page
     assert (out / "tables" / "decisions_by_setting.csv").is_file()
     assert list(out.glob("cases_for_review*.csv"))  # follow_up wrote the case lists
     assert "Escalation and consistency" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_notebook_failing_half_way_keeps_its_partial_output(tmp_path: Path, monkeypatch) -> None:
+    import json
+
+    from ypsi_audit.reports import pages
+    from ypsi_audit.reports.runner import NotebookFailed, run
+
+    book = json.loads((resources.notebook_dir() / "escalation.ipynb").read_text(encoding="utf-8"))
+    after = [c["id"] for c in book["cells"]].index("summary") + 1
+    book["cells"].insert(after, {"cell_type": "code", "id": "broken", "metadata": {},
+                                 "execution_count": None, "outputs": [],
+                                 "source": ["raise ValueError('stopped half way')"]})  # fmt: skip
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    (folder / "escalation.ipynb").write_text(json.dumps(book), encoding="utf-8")
+    monkeypatch.setattr(resources, "notebook_dir", lambda: folder)
+    monkeypatch.setattr(pages, "REGISTRY", {"escalation": "escalation"})
+    out = tmp_path / "report"
+    spec = RunSpec.build("report", input=str(SAMPLE), out=str(out))
+    failed = r"the escalation report failed in cell \d+ \(ValueError\)"
+    with pytest.raises(NotebookFailed, match=failed):
+        run(spec, progress=lambda _: None)
+    assert not out.exists()  # nothing half-written where the report set goes
+    kept = (tmp_path / ".report.failed" / "escalation.ipynb").read_text(encoding="utf-8")
+    assert "settings logged 598 incidents" in kept and "stopped half way" in kept

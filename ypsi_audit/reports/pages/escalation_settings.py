@@ -38,8 +38,8 @@ from .escalation_figures import (
 
 # How a setting's place on the funnel is said; only "above" is ever a flag.
 PLACES = {
-    "above_998": "Above the outer (99.8%) limit: unlikely to be chance",
-    "above_95": "Above the inner (95%) limit: worth watching, could be chance",
+    "above_998": "Above the outer limit: unlikely to be chance",
+    "above_95": "Above the inner limit: worth watching",
     "inside": "Within the limits",
     "below_95": "Below the limits",
     "below_998": "Below the limits",
