@@ -22,7 +22,7 @@ from ypsi_audit.policy import load_policy
 from ypsi_audit.reports.assessed import AssessedLog
 from ypsi_audit.reports.ledger import Ledger
 from ypsi_audit.reports.page import Block, Page
-from ypsi_audit.reports.pages import build_pages, recording
+from ypsi_audit.reports.pages import build_pages, recording, recording_figures
 from ypsi_audit.reports.spec import RunSpec
 from ypsi_audit.stats import academic_year
 
@@ -275,7 +275,7 @@ def test_timeliness_bands_and_middle_decision_agree_with_the_dates(either: tuple
 
 def test_days_band_edges() -> None:
     days = np.array([0, 1, 2, 3, 4, 7, 8, 14, 15, 400, np.nan])
-    assert recording.days_band(days).tolist() == [
+    assert recording_figures.days_band(days).tolist() == [
         "same day", "1 day", "2 to 3 days", "2 to 3 days", "4 to 7 days", "4 to 7 days",
         "8 to 14 days", "8 to 14 days", "15 days or more", "15 days or more",
         "no decision date",
@@ -290,7 +290,7 @@ def test_devices_given_back_by_setting_and_by_case(either: tuple) -> None:
     low = frame["experimental"].astype("boolean").fillna(False).to_numpy(bool)
     low_risk = (outcome == "handle_in_setting") & low
     setting = settings_of(log)
-    rules = recording.device_rules(log.policy)
+    rules = recording_figures.device_rules(log.policy)
     expected = {  # found by what their rules read, not by id
         CHESHIRE: ["device_return_safeguards"],
         UKCIS: ["device_returned_despite_criterion", "deletion_not_confirmed"],
@@ -347,8 +347,8 @@ def _ids(policy: Any) -> set[str]:
     for column in contract.COLUMNS:
         found |= {code for code in column.codes if "_" in code}
     found |= {c for c in (*contract.CONSISTENCY, *contract.OUTCOMES) if "_" in c}
-    found |= {s for s in states.REQUIREMENT if "_" in s} | {"any_gap", recording.DAYS}
-    found.add(recording.DEVICE_CASE)
+    found |= {s for s in states.REQUIREMENT if "_" in s} | {"any_gap", recording_figures.DAYS}
+    found.add(recording_figures.DEVICE_CASE)
     return found
 
 
@@ -524,7 +524,7 @@ def test_a_custom_policy_file_works(tmp_path: Path, keep_devices: bool) -> None:
     assert not leaked_ids(page, log.policy)
     devices = texts(page, "devices")
     if keep_devices:
-        assert [r.id for r in recording.device_rules(log.policy)] == ["handset_checks"]
+        assert [r.id for r in recording_figures.device_rules(log.policy)] == ["handset_checks"]
         assert "“Handset handed back unchecked”" in devices
         table(page, "devices", "Devices given back, by setting")
     else:

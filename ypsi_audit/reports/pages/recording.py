@@ -2,29 +2,42 @@
 down, were taken and written down; which settings fall short more often than the trust,
 whether that is changing, how quickly decisions are made, and devices given back.
 
-Every requirement of the policy puts each incident in one state (the engine settles it
-once, `states.py`): it does not apply; met; recorded as not done; not recorded (the only
-gap is that nobody wrote the step down); or the record cannot tell. A share "not met" is
-of the incidents a requirement is known to apply to: those the record cannot settle are
-counted beside it, never read as met. Every number comes from a declared ledger table.
+The page's tables and categories are declared in `recording_figures`, the sections over
+time in `recording_time`; every number comes from a declared ledger table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ...policy import Rule
-from ..compare import compared, flagged, positions, year_on_year
-from ..ledger import TOTAL, CountTable, Figure, count_text, share_text
+from ..compare import compared, flagged, positions
+from ..ledger import TOTAL, CountTable, Figure, share_text
 from ..measures import ANY_GAP
 from ..page import Headline, Page, Section
-from ..words import NOT_RECORDED, REQUIREMENT_STATES, TERMS
+from ..words import NOT_RECORDED, REQUIREMENT_STATES
 from . import Context
+from .recording_figures import (
+    CASES,
+    KNOWN,
+    REFER,
+    SHORT,
+    STATES,
+    Devices,
+    Requirement,
+    add_categories,
+    capital,
+    case_words,
+    device_tables,
+    names,
+    requirement_tables,
+    share_cell,
+    total_of,
+)
+from .recording_time import timeliness_section, trend_section, year_on_year_section
 
 NAME = "recording"
 TITLE = "Recording and handling"
@@ -44,104 +57,10 @@ SECTIONS = (
     "scope",
 )
 
-SHORT = ("not_done", "not_recorded")  # the requirement was not met
-KNOWN = ("met", *SHORT)  # the requirement is known to apply
-STATES = (*KNOWN, "unsettled")  # every state of an incident a requirement may concern
 ATTENTION_SHARE = 0.25  # a requirement not met in a quarter of its incidents needs a look
 ATTENTION_MIN = 10  # ... when the share rests on at least this many incidents
 GRID_WIDTH = 6  # at most this many requirements per settings table, so each fits A4
 LABEL_ALL_UP_TO = 20  # a funnel plot names every setting up to this many, else the flagged
-
-# Days from report to decision, in bands a reader can act on.
-DAYS = "recording:days"
-BANDS = (
-    (0, 0, "same day"),
-    (1, 1, "1 day"),
-    (2, 3, "2 to 3 days"),
-    (4, 7, "4 to 7 days"),
-    (8, 14, "8 to 14 days"),
-    (15, None, "15 days or more"),
-)
-NO_DATE = "no decision date"
-BAND_NAMES = tuple(band[2] for band in BANDS)
-WITHIN_WEEK = BAND_NAMES[:4]
-
-# Devices given back, by what the guidance said about the case.
-DEVICE_CASE = "recording:device_case"
-DEVICE_COLUMN = "device_returned"
-LOW_RISK = "low-risk case"
-REFER = "guidance says refer"
-UNDECIDED = "guidance cannot decide"
-NOT_SHOWN = "low-risk conditions not all shown"
-NOT_GIVEN_BACK = "no device given back"
-CASES = (LOW_RISK, REFER, UNDECIDED, NOT_SHOWN)
-NOT_LOW_RISK = (REFER, UNDECIDED, NOT_SHOWN)
-
-
-def case_words(route: str) -> dict[str, str]:
-    """What the guidance said about a case, as a table row names it."""
-    return {
-        LOW_RISK: "Low-risk: the setting may deal with it and every low-risk condition holds",
-        REFER: f"The guidance says refer to {route}",
-        UNDECIDED: "The guidance cannot decide: a field it needs is blank",
-        NOT_SHOWN: "The setting may deal with it, but not every low-risk condition is shown",
-    }
-
-
-@dataclass
-class Requirement:
-    """One requirement of the policy and its table: settings by state, among the
-    incidents it may concern (known to apply, or the record cannot tell)."""
-
-    rule: Rule
-    table: CountTable
-
-    @property
-    def title(self) -> str:
-        return self.rule.title
-
-    def not_met(self, row: str = TOTAL) -> Figure:
-        return total_of(self.table, SHORT, row)
-
-    def known(self, row: str = TOTAL) -> Figure:
-        return total_of(self.table, KNOWN, row)
-
-    def share(self, row: str = TOTAL) -> Figure:
-        return self.table.share(SHORT, KNOWN, row=row)
-
-
-@dataclass
-class Devices:
-    """The device tables, when the policy has a requirement about a device given back."""
-
-    rules: list[Requirement] = field(default_factory=list)
-    by_setting: CountTable | None = None  # settings by what the guidance said about the case
-    by_case: dict[str, CountTable] = field(default_factory=dict)  # rule id -> case by state
-
-    @property
-    def any(self) -> bool:
-        return self.by_setting is not None
-
-    def returned(self, row: str = TOTAL) -> Figure:
-        assert self.by_setting is not None
-        return self.by_setting.value(row, TOTAL)
-
-    def not_low_risk(self, row: str = TOTAL) -> Figure:
-        assert self.by_setting is not None
-        return total_of(self.by_setting, NOT_LOW_RISK, row)
-
-    def not_met(self, rule_id: str, row: str = TOTAL) -> Figure:
-        return total_of(self.by_case[rule_id], SHORT, row)
-
-
-def total_of(table: CountTable, cols: Sequence[str], row: str = TOTAL) -> Figure:
-    """The sum of published cells of one row, withheld when any of them is."""
-    figures = [table.value(row, c) for c in cols]
-    if any(not f.shown for f in figures):
-        return Figure(None, "not shown", "rests on a number not shown")
-    value = float(sum(f.value for f in figures))  # type: ignore[misc]
-    return Figure(value, count_text(value))
-
 
 # ---------------------------------------------------------------------------- building
 
@@ -150,7 +69,7 @@ def build(ctx: Context) -> Page:
     page = Page(NAME, TITLE, INTRO)
     add_categories(ctx)
     current = ctx.current
-    requirements = _requirement_tables(ctx, current)
+    requirements = requirement_tables(ctx, current)
     gaps = ctx.ledger.table(
         "recording_gaps_by_setting",
         caption="Incidents with at least one requirement not met, by setting",
@@ -160,116 +79,18 @@ def build(ctx: Context) -> Page:
         where=current,
     )
     placed = positions(gaps, ANY_GAP, exact=True)
-    devices = _device_tables(ctx, current, requirements)
+    devices = device_tables(ctx, current, requirements)
 
     _summary(page, gaps, placed, requirements, devices)
     _requirements_section(ctx, page, requirements)
     _settings_section(ctx, page, gaps, placed, requirements)
-    _trend_section(ctx, page)
-    _year_on_year_section(ctx, page)
-    _timeliness_section(ctx, page, current)
+    trend_section(ctx, page)
+    year_on_year_section(ctx, page)
+    timeliness_section(ctx, page, current)
     _devices_section(ctx, page, devices)
     _scope_section(ctx, page, current, requirements)
     page.headlines.append(headline(gaps, placed, requirements, devices, ctx.route))
     return page
-
-
-def add_categories(ctx: Context) -> None:
-    """Days to decision in bands, and what the guidance said about a device given back:
-    categories the ledger counts by, made from the rows once, before any table."""
-    frame = ctx.log.frame
-    reported = pd.to_datetime(frame["reported_on"], errors="coerce")
-    decided = pd.to_datetime(frame["decided_on"], errors="coerce")
-    days = (decided - reported).dt.days.to_numpy(dtype=float)
-    ctx.add_category(DAYS, days_band(days), [*BAND_NAMES, NO_DATE])
-
-    outcome = ctx.incidents["outcome"].astype(str).to_numpy()
-    low = ctx.incidents["experimental"].astype(str).to_numpy() == "yes"
-    case = np.select(
-        [
-            outcome == "refer_police",
-            outcome == "insufficient_information",
-            (outcome == "handle_in_setting") & low,
-        ],
-        [REFER, UNDECIDED, LOW_RISK],
-        NOT_SHOWN,
-    ).astype(object)
-    case[~given_back(frame)] = NOT_GIVEN_BACK
-    ctx.add_category(DEVICE_CASE, case, [*CASES, NOT_GIVEN_BACK])
-
-
-def days_band(days: np.ndarray) -> np.ndarray:
-    """Whole days from report to decision as a band's name ("no decision date" if blank)."""
-    out = np.full(len(days), NO_DATE, dtype=object)
-    known = ~np.isnan(days)
-    for low, high, name in BANDS:
-        inside = (days >= low) if high is None else (days >= low) & (days <= high)
-        out[inside & known] = name
-    return out
-
-
-def given_back(frame: pd.DataFrame) -> np.ndarray:
-    """Incidents whose record says a device was given back."""
-    if DEVICE_COLUMN not in frame.columns:
-        return np.zeros(len(frame), dtype=bool)
-    return frame[DEVICE_COLUMN].astype("boolean").fillna(False).to_numpy(dtype=bool)
-
-
-def device_rules(policy: Any) -> list[Rule]:
-    """The policy's requirements about a device given back: those whose `applies` (or,
-    without one, whose condition) reads whether a device was given back."""
-    return [
-        rule
-        for rule in policy.recording
-        if DEVICE_COLUMN in (rule.applies or rule.condition).columns()
-    ]
-
-
-def _requirement_tables(ctx: Context, current: np.ndarray) -> list[Requirement]:
-    out = []
-    for rule in ctx.log.policy.recording:
-        column = f"requirement:{rule.id}"
-        may_apply = ctx.incidents[column].astype(str).to_numpy() != "not_applicable"
-        table = ctx.ledger.table(
-            f"recording_{rule.id}_by_setting",
-            caption=f"Incidents “{rule.title}” may concern, by setting and whether it was met",
-            rows="setting",
-            cols=column,
-            col_order=STATES,
-            where=current & may_apply,
-        )
-        out.append(Requirement(rule, table))
-    return out
-
-
-def _device_tables(ctx: Context, current: np.ndarray, requirements: list[Requirement]) -> Devices:
-    ids = {rule.id for rule in device_rules(ctx.log.policy)}
-    rules = [r for r in requirements if r.rule.id in ids]
-    if not rules:
-        return Devices()
-    back = current & (ctx.incidents[DEVICE_CASE].astype(str).to_numpy() != NOT_GIVEN_BACK)
-    by_setting = ctx.ledger.table(
-        "recording_devices_by_setting",
-        caption="Devices given back, by setting and what the guidance said about the case",
-        rows="setting",
-        cols=DEVICE_CASE,
-        col_order=CASES,
-        where=back,
-    )
-    by_case = {
-        r.rule.id: ctx.ledger.table(
-            f"recording_devices_{r.rule.id}",
-            caption=f"Devices given back, by what the guidance said about the case and "
-            f"whether “{r.title}” was met",
-            rows=DEVICE_CASE,
-            row_order=CASES,
-            cols=f"requirement:{r.rule.id}",
-            col_order=STATES,
-            where=back,
-        )
-        for r in rules
-    }
-    return Devices(rules, by_setting, by_case)
 
 
 # ---------------------------------------------------------------------------- summary
@@ -361,13 +182,13 @@ def settings_sentence(placed: pd.DataFrame) -> str:
     parts = []
     if above["above_998"]:
         parts.append(
-            f"{_names(above['above_998'])} had incidents with a requirement not met more often "
+            f"{names(above['above_998'])} had incidents with a requirement not met more often "
             f"than the trust as a whole ({trust}), by more than chance would explain."
         )
     if above["above_95"]:
         verb = "is" if len(above["above_95"]) == 1 else "are"
         parts.append(
-            f"{_names(above['above_95'])} {verb} above the inner limit only: worth watching, "
+            f"{names(above['above_95'])} {verb} above the inner limit only: worth watching, "
             "as about one setting in forty lands there by chance."
         )
     if not parts:
@@ -425,12 +246,12 @@ def headline(
     if above["above_998"]:
         shares = ", ".join(f"{s} {share_text(rates[s])}" for s in above["above_998"])
         look.append(
-            f"{_names(above['above_998'])}: a requirement not met in more incidents than the "
+            f"{names(above['above_998'])}: a requirement not met in more incidents than the "
             f"trust's {share_text(theta)} by more than chance ({shares}); look at which "
             "requirement each falls short of."
         )
     if above["above_95"]:
-        look.append(f"{_names(above['above_95'])}: above the inner limit, worth watching.")
+        look.append(f"{names(above['above_95'])}: above the inner limit, worth watching.")
     large = large_shortfalls(requirements)
     for r in large[:2]:
         look.append(
@@ -632,9 +453,9 @@ def _not_placed(placed: pd.DataFrame, gaps: CountTable) -> str:
     hidden = [s for s in missing if s not in empty]
     parts = []
     if empty:
-        parts.append(f"{_names(empty)} had no incidents in this period")
+        parts.append(f"{names(empty)} had no incidents in this period")
     if hidden:
-        parts.append(f"the figures of {_names(hidden, capital=False)} are not shown")
+        parts.append(f"the figures of {names(hidden, capital=False)} are not shown")
     return "Not compared: " + "; ".join(parts) + "."
 
 
@@ -698,360 +519,9 @@ def _grid(section: Section, gaps: CountTable, requirements: list[Requirement]) -
         )
 
 
-def share_cell(share: Figure, of: Figure) -> str:
-    """A share with how many incidents it is of: "40% (15)"; "–" of none."""
-    if of.shown and of.value == 0:
-        return "–"
-    if not share.shown:
-        return "not shown"
-    return f"{share.text} ({of.text})"
-
-
 def grid_cell(requirement: Requirement, row: str) -> str:
     known = requirement.known(row)
     return share_cell(requirement.share(row), known)
-
-
-# ---------------------------------------------------------------------------- over time
-
-
-def _years(ctx: Context) -> list[str]:
-    """The academic years of the log, from the year category (the same in any decoy)."""
-    categories = ctx.incidents["year"].cat.categories
-    return sorted(str(y) for y in categories if str(y) != NOT_RECORDED)
-
-
-def _trend_section(ctx: Context, page: Page) -> None:
-    section = page.section("trend", "Term by term")
-    years = _years(ctx)
-    year_column = ctx.incidents["year"].astype(str).to_numpy()
-    rows = []
-    for year in years:
-        table = ctx.ledger.table(
-            f"recording_gaps_by_term_{year}",
-            caption=f"Incidents with at least one requirement not met, by term of {year}",
-            rows="term",
-            row_order=TERMS,
-            cols="any_gap",
-            col_order=("yes", "no"),
-            where=year_column == year,
-        )
-        for term in TERMS:
-            k, n = table.value(term, "yes"), table.value(term, TOTAL)
-            rows.append(
-                {
-                    "year": year,
-                    "period": f"{year} {term}",
-                    "k": k,
-                    "n": n,
-                    "share": table.share("yes", ("yes", "no"), row=term),
-                }
-            )
-    chosen = ctx.spec.period
-    if chosen:
-        section.say(
-            f"The chosen year is {chosen}; the other years of the log are shown for context, "
-            "so the trend can be read."
-        )
-    dated = [r for r in rows if r["n"].shown and r["n"].value > 0 and r["share"].shown]
-    if dated:
-        section.say(_trend_sentence(dated, chosen))
-        section.add(
-            "chart",
-            svg=ctx.chart(_trend_chart(dated, chosen)),
-            alt="Line chart by term of the share of incidents with at least one requirement "
-            "not met, with 95% intervals.",
-            caption="Share of incidents with a requirement not met, term by term, with the "
-            "range chance allows (95% interval)."
-            + (f" The chosen year {chosen} is in blue; other years are context." if chosen else ""),
-        )
-    section.add(
-        "table",
-        caption="Incidents with at least one requirement not met, term by term"
-        + (" (every year of the log, for context)" if chosen else ""),
-        columns=[
-            {"key": "period", "label": "Term"},
-            {"key": "n", "label": "Incidents", "align": "right"},
-            {"key": "k", "label": "With a requirement not met", "align": "right"},
-            {"key": "share", "label": "Share", "align": "right"},
-        ],
-        rows=[
-            {
-                "period": r["period"]
-                + (" (chosen year)" if chosen and r["year"] == chosen else ""),
-                "n": r["n"].text,
-                "k": r["k"].text,
-                "share": r["share"].text,
-            }
-            for r in rows
-        ],
-        name="recording_by_term",
-    )
-
-
-def _trend_sentence(dated: list[dict[str, Any]], chosen: str | None) -> str:
-    """The chosen year's terms; without one, the first term against the last."""
-    if chosen:
-        terms = [r for r in dated if r["year"] == chosen]
-        if not terms:
-            return f"No term of {chosen} has incidents to show."
-        said = _and([f"{r['share'].text} in {r['period'].split()[1]}" for r in terms])
-        return (
-            f"In {chosen}, the share of incidents with at least one requirement not met was {said}."
-        )
-    first, last = dated[0], dated[-1]
-    if first is last:
-        return f"The share of incidents with a requirement not met was {first['share'].text}."
-    return (
-        f"The share of incidents with at least one requirement not met was "
-        f"{first['share'].text} in {first['period']} and {last['share'].text} in "
-        f"{last['period']}."
-    )
-
-
-def _trend_chart(rows: list[dict[str, Any]], chosen: str | None) -> Any:
-    from ...stats import wilson_interval
-    from ..charts import context_trend_chart
-
-    k = np.array([r["k"].value for r in rows], dtype=float)
-    n = np.array([r["n"].value for r in rows], dtype=float)
-    low, high = wilson_interval(k, n)
-    data = pd.DataFrame(
-        {
-            "period": [r["period"] for r in rows],
-            "rate": k / n,
-            "low": low,
-            "high": high,
-            "part": [
-                "chosen year" if (chosen is None or r["year"] == chosen) else CONTEXT for r in rows
-            ],
-        }
-    )
-    return context_trend_chart(
-        data,
-        "Incidents with a requirement not met, term by term",
-        "Share of incidents",
-    )
-
-
-CONTEXT = "other years, for context"
-
-
-def previous_year(year: str) -> str:
-    start = int(year[:4]) - 1
-    return f"{start}-{(start + 1) % 100:02d}"
-
-
-def _year_on_year_section(ctx: Context, page: Page) -> None:
-    section = page.section("year_on_year", "This year against last year")
-    years = _years(ctx)
-    now = ctx.spec.period or (years[-1] if years else None)
-    before = previous_year(now) if now else None
-    if not now or before not in years:
-        section.say(
-            "The log holds no academic year before "
-            + (f"{now}" if now else "the chosen one")
-            + ", so no setting can be compared with its own previous year."
-        )
-        return
-    year_column = ctx.incidents["year"].astype(str).to_numpy()
-    tables = {
-        year: ctx.ledger.table(
-            f"recording_gaps_by_setting_{year}",
-            caption=f"Incidents with at least one requirement not met, by setting, {year}",
-            rows="setting",
-            cols="any_gap",
-            col_order=("yes", "no"),
-            where=year_column == year,
-        )
-        for year in (before, now)
-    }
-    changes = year_on_year(tables[now], tables[before], ANY_GAP)
-    if not ctx.spec.period:
-        section.say(
-            f"The latest academic year in the log, {now}, against {before} (the rest of the "
-            "page covers every year)."
-        )
-    trust = changes[changes["setting"] == TOTAL].iloc[0]
-    sentences = []
-    if np.isfinite(trust["change"]):
-        direction = "rose" if trust["change"] > 0 else "fell" if trust["change"] < 0 else "held"
-        sentences.append(
-            f"Across the trust, the share of incidents with a requirement not met {direction} "
-            f"from {share_text(trust['rate_before'])} to {share_text(trust['rate_now'])}"
-            + (
-                ", more than chance would explain."
-                if trust["beyond_chance"]
-                else ", within what chance can produce."
-            )
-        )
-    settings = changes[changes["setting"] != TOTAL]
-    worse = settings[settings["beyond_chance"] & (settings["change"] > 0)]["setting"].tolist()
-    better = settings[settings["beyond_chance"] & (settings["change"] < 0)]["setting"].tolist()
-    if worse:
-        sentences.append(
-            f"{_names(worse)} had a requirement not met in more incidents than the year "
-            "before, by more than chance would explain."
-        )
-    if better:
-        sentences.append(f"{_names(better)} improved by more than chance would explain.")
-    tested = int(np.isfinite(settings["change"].to_numpy(dtype=float)).sum())
-    if not worse and not better:
-        sentences.append(
-            f"No setting changed by more than chance would explain ({tested} of "
-            f"{len(settings)} settings had figures in both years)."
-        )
-    section.say(" ".join(sentences))
-    rows = []
-    for record in changes.itertuples():
-        unit = str(record.setting)
-        rows.append(
-            {
-                "setting": "All settings" if unit == TOTAL else unit,
-                "before": _k_of_n(tables[before], unit),
-                "now": _k_of_n(tables[now], unit),
-                "change": _points(record.change),
-                "beyond": (
-                    ("yes" if record.beyond_chance else "no") if np.isfinite(record.change) else "–"
-                ),
-            }
-        )
-    section.add(
-        "table",
-        caption=f"Share of incidents with a requirement not met: {now} against {before}",
-        columns=[
-            {"key": "setting", "label": "Setting"},
-            {"key": "before", "label": f"{before}", "align": "right"},
-            {"key": "now", "label": f"{now}", "align": "right"},
-            {"key": "change", "label": "Change", "align": "right"},
-            {"key": "beyond", "label": "More than chance?"},
-        ],
-        rows=rows,
-        note="How to read this: each year shows the share and, in brackets, how many incidents "
-        "it is of. The change is in percentage points. “More than chance” means Fisher's exact "
-        "test gives p below 0.05: about one setting in twenty will show such a change by "
-        "chance alone. “–”: no incidents, or a figure not shown, in one of the years.",
-        name="recording_year_on_year",
-    )
-
-
-def _k_of_n(table: CountTable, row: str) -> str:
-    return share_cell(table.share("yes", ("yes", "no"), row=row), table.value(row, TOTAL))
-
-
-def _points(change: float) -> str:
-    if not np.isfinite(change):
-        return "–"
-    points = round(100 * change)
-    if not points:
-        return "no change"
-    unit = "point" if abs(points) == 1 else "points"
-    return f"{'up' if points > 0 else 'down'} {abs(points)} {unit}"
-
-
-# ---------------------------------------------------------------------------- timeliness
-
-
-def band_of(counts: Sequence[Figure], fraction: float) -> str | None:
-    """The band holding the decision at `fraction` of the way through the dated ones
-    (0.5: the middle decision, the lower one of two), from published counts; None when a
-    count is not shown or nothing is dated."""
-    if any(not f.shown for f in counts):
-        return None
-    values = [f.value for f in counts]
-    total = sum(values)  # type: ignore[arg-type]
-    if not total:
-        return None
-    rank = max(1, int(np.ceil(fraction * total)))
-    running = 0.0
-    for name, value in zip(BAND_NAMES, values, strict=True):
-        running += value  # type: ignore[operator]
-        if running >= rank:
-            return name
-    return None  # pragma: no cover - the ranks add up to the total
-
-
-def _timeliness_section(ctx: Context, page: Page, current: np.ndarray) -> None:
-    section = page.section("timeliness", "How quickly decisions are made")
-    table = ctx.ledger.table(
-        "recording_days_to_decision_by_setting",
-        caption="Incidents by setting and days from the report to the decision",
-        rows="setting",
-        cols=DAYS,
-        col_order=(*BAND_NAMES, NO_DATE),
-        where=current,
-    )
-
-    def summary_of(row: str) -> dict[str, str]:
-        counts = [table.value(row, band) for band in BAND_NAMES]
-        middle = band_of(counts, 0.5)
-        return {
-            "dated": total_of(table, BAND_NAMES, row).text,
-            "middle": middle or ("–" if all(f.shown for f in counts) else "not shown"),
-            "week": table.share(WITHIN_WEEK, BAND_NAMES, row=row).text,
-            "undated": table.value(row, NO_DATE).text,
-        }
-
-    trust = summary_of(TOTAL)
-    counts = [table.value(TOTAL, band) for band in BAND_NAMES]
-    middle = band_of(counts, 0.5)
-    if middle:
-        section.say(
-            f"Across the trust, the middle decision was made {_band_words(middle)} after the "
-            f"report, and {trust['week']} of the {trust['dated']} dated decisions within a "
-            f"week. {trust['undated']} incidents have no decision date: most are still "
-            "open, some were decided without the date being written down."
-        )
-    else:
-        section.say(
-            f"{trust['dated']} decisions are dated; {trust['undated']} incidents have no "
-            "decision date."
-        )
-    slow = [
-        s
-        for s in table.row_order
-        if band_of([table.value(s, band) for band in BAND_NAMES], 0.5) in BAND_NAMES[4:]
-    ]
-    if slow:
-        section.say(f"Settings where the middle decision took more than a week: {_names(slow)}.")
-    rows = [{"setting": s, **summary_of(s)} for s in table.row_order]
-    rows.append({"setting": "All settings", **trust})
-    section.add(
-        "table",
-        caption="How quickly each setting decided",
-        columns=[
-            {"key": "setting", "label": "Setting"},
-            {"key": "dated", "label": "Decisions dated", "align": "right"},
-            {"key": "middle", "label": "The middle decision took"},
-            {"key": "week", "label": "Decided within a week", "align": "right"},
-            {"key": "undated", "label": "No decision date", "align": "right"},
-        ],
-        rows=rows,
-        note="The middle decision is the median: half the dated decisions took no longer. It "
-        "is given as the band it falls in, worked out from the counts below.",
-        name="recording_timeliness",
-    )
-    headings = {name: name.capitalize() for name in (*BAND_NAMES, NO_DATE)}
-    section.add(
-        "table",
-        caption="Incidents by days from the report to the decision",
-        columns=[
-            {"key": "setting", "label": "Setting"},
-            *({"key": b, "label": headings[b], "align": "right"} for b in (*BAND_NAMES, NO_DATE)),
-        ],
-        rows=[
-            {
-                "setting": "All settings" if s == TOTAL else s,
-                **{b: table.value(s, b).text for b in (*BAND_NAMES, NO_DATE)},
-            }
-            for s in [*table.row_order, TOTAL]
-        ],
-        name="recording_days_to_decision",
-    )
-
-
-def _band_words(band: str) -> str:
-    return "on the same day" if band == "same day" else f"within {band}"
 
 
 # ---------------------------------------------------------------------------- devices
@@ -1161,7 +631,7 @@ def _scope_section(
     section.say(f"The guidance is written for {inside}; {outside} are shown apart.")
     unknown = gaps.value(NOT_RECORDED, TOTAL)
     parts = [
-        f"{_capital(inside)}: {gaps.value('yes', 'yes').text} of {gaps.value('yes', TOTAL).text} "
+        f"{capital(inside)}: {gaps.value('yes', 'yes').text} of {gaps.value('yes', TOTAL).text} "
         f"({gaps.share('yes', ('yes', 'no'), row='yes').text}) had a requirement not met",
         f"{outside}: {gaps.value('no', 'yes').text} of {gaps.value('no', TOTAL).text} "
         f"({gaps.share('yes', ('yes', 'no'), row='no').text})",
@@ -1195,8 +665,8 @@ def _scope_section(
         caption=f"Share not met: {inside} and {outside}",
         columns=[
             {"key": "requirement", "label": "Requirement"},
-            {"key": "inside", "label": _capital(inside), "align": "right"},
-            {"key": "outside", "label": _capital(outside), "align": "right"},
+            {"key": "inside", "label": capital(inside), "align": "right"},
+            {"key": "outside", "label": capital(outside), "align": "right"},
         ],
         rows=rows,
         note="Each cell is the share not met of the incidents the requirement is known to "
@@ -1208,20 +678,3 @@ def _scope_section(
 
 def _scope_cell(table: CountTable, row: str) -> str:
     return share_cell(table.share(SHORT, KNOWN, row=row), total_of(table, KNOWN, row))
-
-
-# ---------------------------------------------------------------------------- words
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _and(items: Sequence[str]) -> str:
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _names(items: Sequence[str], *, capital: bool = True) -> str:
-    word = "Setting" if len(items) == 1 else "Settings"
-    return f"{word if capital else word.lower()} {_and(items)}"
