@@ -151,7 +151,8 @@ class Ledger:
                 f"table {name} was not declared before the ledger was protected: a page "
                 "must declare the same tables whatever the figures say"
             )
-        frame = self.incidents if where is None else self.incidents[np.asarray(where, bool)]
+        frame = self.incidents[list(dict.fromkeys(c for c in (rows, cols) if c))]
+        frame = frame if where is None else frame[np.asarray(where, bool)]
         r_order = self._order(rows, row_order)
         c_order = self._order(cols, col_order)
         true = _crosstab(frame, rows, cols, r_order, c_order, margins)
@@ -198,15 +199,14 @@ def _crosstab(
     margins: bool,
 ) -> pd.DataFrame:
     n = len(frame)
-    r = frame[rows].astype(str).to_numpy() if rows else np.full(n, TOTAL, dtype=object)
-    c = frame[cols].astype(str).to_numpy() if cols else np.full(n, TOTAL, dtype=object)
     r_index = pd.Index(row_order)
     c_index = pd.Index(col_order)
-    ri = r_index.get_indexer(r)
-    ci = c_index.get_indexer(c)
+    ri = _positions(frame, rows, r_index) if rows else np.zeros(n, dtype=np.int64)
+    ci = _positions(frame, cols, c_index) if cols else np.zeros(n, dtype=np.int64)
     keep = (ri >= 0) & (ci >= 0)
-    counts = np.zeros((len(r_index), len(c_index)), dtype=np.int64)
-    np.add.at(counts, (ri[keep], ci[keep]), 1)
+    cells = len(r_index) * len(c_index)
+    flat = np.bincount(ri[keep] * len(c_index) + ci[keep], minlength=cells)
+    counts = flat.astype(np.int64).reshape(len(r_index), len(c_index))
     table = pd.DataFrame(counts, index=r_index, columns=c_index)
     if margins and (rows or cols):
         if cols:
@@ -214,3 +214,13 @@ def _crosstab(
         if rows:
             table.loc[TOTAL] = table.sum(axis=0)
     return table
+
+
+def _positions(frame: pd.DataFrame, column: str, order: pd.Index) -> np.ndarray:
+    """Each row's position in `order` (-1 where its value is not there), read from the
+    category codes when the column has them (a million rows are not spelled out as text)."""
+    values = frame[column]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        lookup = order.get_indexer([str(c) for c in values.cat.categories])
+        return np.append(lookup, -1)[values.cat.codes.to_numpy()]  # a blank code is -1
+    return order.get_indexer(values.astype(str).to_numpy())

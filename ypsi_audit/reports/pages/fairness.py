@@ -109,8 +109,7 @@ def predicate(c: Comparison, route: str, *, numbers: bool = True) -> str:
         act = f"were referred to {route}"
         where = " whose incidents the guidance judged the same way" + where
         whose = "incidents with a recorded decision"
-    agrees = c.expected > 0 and (c.k > c.expected) == c.higher and c.k != c.expected
-    if not agrees:
+    if not _agrees(c):
         return f"{act} {'more' if c.higher else 'less'} often than other children{where}"
     text = f"{act} {how_often(c.k / c.expected)} other children{where}"
     if numbers:
@@ -119,6 +118,12 @@ def predicate(c: Comparison, route: str, *, numbers: bool = True) -> str:
             f"would give {about(c.expected)}"
         )
     return text
+
+
+def _agrees(c: Comparison) -> bool:
+    """Whether the natural frequencies point the same way as the odds ratio (they could
+    differ when strata pull apart); only then are they said."""
+    return c.expected > 0 and c.k != c.expected and (c.k > c.expected) == c.higher
 
 
 def level_words(c: Comparison) -> str:
@@ -426,6 +431,23 @@ def _limits(section: Section, ctx: Context, results: list[Comparison]) -> None:
     section.add("list", items=items)
 
 
+def _look_at(c: Comparison, route: str) -> str:
+    """What to look at for a finding, with the counts behind it."""
+    who_ = group_words(c.column, c.group)
+    if not _agrees(c):
+        return f"Look together at the decisions for {who_}: they {predicate(c, route)}."
+    rates = f"where other children's rates would give {about(c.expected)}"
+    if c.measure is UNDER:
+        return (
+            f"Look together at the decisions for {who_} where the guidance says refer: "
+            f"{c.k:,.0f} of the {c.n:,.0f} such incidents compared were not referred, {rates}."
+        )
+    return (
+        f"Look together at the decisions for {who_}: {c.k:,.0f} of the {c.n:,.0f} incidents "
+        f"with a recorded decision compared were referred to {route}, {rates}."
+    )
+
+
 def _headline(results: list[Comparison], route: str) -> Headline:
     made = [c for c in results if c.made]
     flags = without_mirrors([c for c in made if c.finding == "flag"])
@@ -445,16 +467,13 @@ def _headline(results: list[Comparison], route: str) -> Headline:
             f"No group of children was treated differently by more than chance would explain, "
             f"in the {len(made)} of {len(results)} comparisons that could be made."
         )
-    look = [
-        f"Look together at the decisions for {group_words(c.column, c.group)}: they "
-        f"{predicate(c, route, numbers=False)} (unlikely to be chance)."
-        for c in flags
-    ][:MOST_NAMED]
+    look = [_look_at(c, route) for c in sorted(flags, key=lambda c: not c.attention)]
+    look = look[:MOST_NAMED]
     look += [
         f"Worth watching: {group_words(c.column, c.group)} {predicate(c, route, numbers=False)} "
         "(could be chance)."
         for c in watch
-    ][: max(0, MOST_NAMED - len(look))]
+    ][: 0 if look else MOST_NAMED]  # the front page names what could be chance only alone
     return Headline(
         area="Fairness",
         status=status,
