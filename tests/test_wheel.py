@@ -197,7 +197,7 @@ def test_report_runs_from_the_installed_package(installed: Installed) -> None:
     tables = sorted(p.name for p in (out / "tables").glob("*.csv"))
     assert "decisions_by_setting.csv" in tables
     assert len(tables) >= 10
-    assert (out / "cases_for_review_trust_lead.csv").is_file()
+    assert (out / "follow_up" / "cases_for_review_trust_lead.csv").is_file()
 
 
 def test_impact_runs_from_the_installed_package(installed: Installed) -> None:
@@ -221,5 +221,5 @@ def test_impact_runs_from_the_installed_package(installed: Installed) -> None:
     html = (out / "impact.html").read_text(encoding="utf-8")
     assert "<table" in html and 'src="data:image/svg+xml;base64,' in html
     assert list((out / "tables").glob("*.csv"))
-    flipped = pd.read_csv(out / "flipped_incidents.csv")
+    flipped = pd.read_csv(out / "follow_up" / "flipped_incidents.csv")
     assert len(flipped) > 0

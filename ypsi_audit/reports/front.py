@@ -63,6 +63,7 @@ def shell_for(
         links=links,
         foot=foot(spec, report_id, audit),
         robots="noindex, nofollow" if not spec.publication else "noindex",
+        front=name == "index",
     )
 
 

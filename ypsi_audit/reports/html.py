@@ -73,6 +73,7 @@ figure.chart figcaption{color:var(--muted);font-size:13px;max-width:46em}
 .figure-label{font-size:13px;color:var(--muted)}
 .area{border:1px solid var(--line);padding:10px 14px;margin:10px 0}
 .area-attention{border-left:6px solid #f47738}
+.area h2{border-top:none;margin-top:4px;padding-top:0}
 footer{margin-top:36px;border-top:1px solid var(--line);padding-top:8px;color:var(--muted);
 font-size:13px}
 @page{size:A4;margin:14mm 12mm}
@@ -107,6 +108,7 @@ class Shell:
     links: Sequence[tuple[str, str]]  # (file name, label) of every page, front page first
     foot: str
     robots: str = "noindex, nofollow"
+    front: bool = False  # the front page itself: no link back to it
 
 
 def css_hash() -> str:
@@ -182,8 +184,12 @@ def wrap(fragment: str, shell: Shell) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(shell.title)}</title><style>{CSS}</style></head>"
         '<body><div class="page">'
-        f'<nav class="crumbs"><a href="index.html">Back to the front page</a></nav>'
-        f'<nav class="pages">{nav}</nav>'
+        + (
+            ""
+            if shell.front
+            else '<nav class="crumbs"><a href="index.html">Back to the front page</a></nav>'
+        )
+        + f'<nav class="pages">{nav}</nav>'
         f'<div class="callout callout-{tone}"><p>{inline(shell.banner)}</p></div>'
         f'<p class="meta">{inline(shell.heading)}</p>'
         f"<main>{fragment}</main>"

@@ -124,14 +124,20 @@ def _build(log: Any, spec: RunSpec, names: Sequence[str]) -> tuple[dict, Any, di
     return pages, ledger, dict(ledger.audit)
 
 
+FOLLOW_UP = "follow_up"  # the folder of incident-level lists for the safeguarding leads
+
+
 def _follow_up(log: Any, spec: RunSpec, names: Sequence[str], folder: Path) -> None:
-    """Incident-level lists for the safeguarding leads: internal audience only."""
+    """Incident-level lists for the safeguarding leads, in their own folder of the set:
+    internal audience only, never in a page."""
     from .pages import module
 
     for name in names:
         write = getattr(module(name), "follow_up", None)
         if write is not None:
-            write(log, spec, folder)
+            target = folder / FOLLOW_UP
+            target.mkdir(exist_ok=True, mode=0o700)
+            write(log, spec, target)
 
 
 def _write(path: Path, text: str) -> None:
@@ -181,11 +187,10 @@ def _run_one(
             str(resources.notebook_dir() / f"{name}.ipynb"),
             str(executed),
             parameters={"spec": spec.to_json()},
-            cwd=str(folder),
             progress_bar=False,
             kernel_name="python3",
             log_output=False,
-            kernel_manager_class=_local_kernel_manager(kernels),
+            kernel_manager_class=_local_kernel_manager(kernels, folder),
         )
     except pm.PapermillExecutionError as error:
         kept = _keep_failed(executed, spec)
@@ -235,9 +240,11 @@ def _kernel_folder() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _local_kernel_manager(folder: Path) -> type:
+def _local_kernel_manager(folder: Path, cwd: Path) -> type:
     """A kernel manager that talks to its kernel over local IPC files, not TCP ports:
-    nothing about a report run listens on, or connects to, a network address."""
+    nothing about a report run listens on, or connects to, a network address. The kernel
+    starts in `cwd` (the staging folder), set for that kernel alone: papermill's own `cwd`
+    changes the whole process's folder, which two notebooks run at once would race over."""
     from jupyter_client.manager import AsyncKernelManager
 
     class LocalKernelManager(AsyncKernelManager):
@@ -245,6 +252,10 @@ def _local_kernel_manager(folder: Path) -> type:
             super().__init__(**kwargs)
             self.transport = "ipc"
             self.ip = str(Path(tempfile.mkdtemp(dir=folder)) / "kernel")
+
+        async def start_kernel(self, **kwargs: Any) -> None:
+            kwargs["cwd"] = str(cwd)
+            await super().start_kernel(**kwargs)
 
     return LocalKernelManager
 
