@@ -525,7 +525,7 @@ def test_impact_command_with_custom_policies_on_both_sides(tmp_path: Path, capsy
     assert f"says {(before == 'refer_police').sum()} should be referred to the police;" in (
         html.unescape(re.sub(r"<[^>]+>", "", page))
     )
-    flipped = pd.read_csv(out / "flipped_incidents.csv")
+    flipped = pd.read_csv(out / "follow_up" / "flipped_incidents.csv")
     assert len(flipped) == (before != after).sum() > 0
     assert not [i for i in flipped["incident"] if re.search(rf"\b{i}\b", page)]
     manifest = json.loads((out / "manifest.json").read_text())
