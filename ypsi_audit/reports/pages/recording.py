@@ -32,6 +32,7 @@ from .recording_figures import (
     capital,
     case_words,
     device_tables,
+    equals,
     names,
     requirement_tables,
     share_cell,
@@ -643,7 +644,7 @@ def _scope_section(
     rows = []
     for r in requirements:
         column = f"requirement:{r.rule.id}"
-        may_apply = ctx.incidents[column].astype(str).to_numpy() != "not_applicable"
+        may_apply = ~equals(ctx, column, "not_applicable")
         table = ctx.ledger.table(
             f"recording_{r.rule.id}_by_scope",
             caption=f"Incidents “{r.title}” may concern: {inside} and {outside}",

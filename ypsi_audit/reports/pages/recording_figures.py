@@ -107,6 +107,16 @@ class Devices:
         return total_of(self.by_case[rule_id], SHORT, row)
 
 
+def equals(ctx: Context, column: str, value: str) -> np.ndarray:
+    """Incidents whose category `column` is `value` (a mask, compared on the codes: a
+    million rows are never turned into text)."""
+    values = ctx.incidents[column]
+    categories = list(values.cat.categories)
+    if value not in categories:
+        return np.zeros(len(values), dtype=bool)
+    return values.cat.codes.to_numpy() == categories.index(value)
+
+
 def total_of(table: CountTable, cols: Sequence[str], row: str = TOTAL) -> Figure:
     """The sum of published cells of one row, withheld when any of them is."""
     figures = [table.value(row, c) for c in cols]
@@ -128,13 +138,12 @@ def add_categories(ctx: Context) -> None:
     days = (decided - reported).dt.days.to_numpy(dtype=float)
     ctx.add_category(DAYS, days_band(days), [*BAND_NAMES, NO_DATE])
 
-    outcome = ctx.incidents["outcome"].astype(str).to_numpy()
-    low = ctx.incidents["experimental"].astype(str).to_numpy() == "yes"
+    low = equals(ctx, "experimental", "yes")
     case = np.select(
         [
-            outcome == "refer_police",
-            outcome == "insufficient_information",
-            (outcome == "handle_in_setting") & low,
+            equals(ctx, "outcome", "refer_police"),
+            equals(ctx, "outcome", "insufficient_information"),
+            equals(ctx, "outcome", "handle_in_setting") & low,
         ],
         [REFER, UNDECIDED, LOW_RISK],
         NOT_SHOWN,
@@ -174,7 +183,7 @@ def requirement_tables(ctx: Context, current: np.ndarray) -> list[Requirement]:
     out = []
     for rule in ctx.log.policy.recording:
         column = f"requirement:{rule.id}"
-        may_apply = ctx.incidents[column].astype(str).to_numpy() != "not_applicable"
+        may_apply = ~equals(ctx, column, "not_applicable")
         table = ctx.ledger.table(
             f"recording_{rule.id}_by_setting",
             caption=f"Incidents “{rule.title}” may concern, by setting and whether it was met",
@@ -192,7 +201,7 @@ def device_tables(ctx: Context, current: np.ndarray, requirements: list[Requirem
     rules = [r for r in requirements if r.rule.id in ids]
     if not rules:
         return Devices()
-    back = current & (ctx.incidents[DEVICE_CASE].astype(str).to_numpy() != NOT_GIVEN_BACK)
+    back = current & ~equals(ctx, DEVICE_CASE, NOT_GIVEN_BACK)
     by_setting = ctx.ledger.table(
         "recording_devices_by_setting",
         caption="Devices given back, by setting and what the guidance said about the case",

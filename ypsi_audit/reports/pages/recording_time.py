@@ -22,6 +22,7 @@ from .recording_figures import (
     WITHIN_WEEK,
     and_list,
     band_of,
+    equals,
     names,
     share_cell,
     total_of,
@@ -39,7 +40,6 @@ def _years(ctx: Context) -> list[str]:
 def trend_section(ctx: Context, page: Page) -> None:
     section = page.section("trend", "Term by term")
     years = _years(ctx)
-    year_column = ctx.incidents["year"].astype(str).to_numpy()
     rows = []
     for year in years:
         table = ctx.ledger.table(
@@ -49,7 +49,7 @@ def trend_section(ctx: Context, page: Page) -> None:
             row_order=TERMS,
             cols="any_gap",
             col_order=("yes", "no"),
-            where=year_column == year,
+            where=equals(ctx, "year", year),
         )
         for term in TERMS:
             k, n = table.value(term, "yes"), table.value(term, TOTAL)
@@ -169,7 +169,6 @@ def year_on_year_section(ctx: Context, page: Page) -> None:
             + ", so no setting can be compared with its own previous year."
         )
         return
-    year_column = ctx.incidents["year"].astype(str).to_numpy()
     tables = {
         year: ctx.ledger.table(
             f"recording_gaps_by_setting_{year}",
@@ -177,7 +176,7 @@ def year_on_year_section(ctx: Context, page: Page) -> None:
             rows="setting",
             cols="any_gap",
             col_order=("yes", "no"),
-            where=year_column == year,
+            where=equals(ctx, "year", year),
         )
         for year in (before, now)
     }
