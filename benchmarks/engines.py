@@ -8,7 +8,9 @@ Logs are the synthetic million-incident log repeated with fresh ids (as
 a fresh process: in memory, the frame is loaded first and `assess` (or its equivalent)
 is timed alone; Parquet to Parquet times reading, assessing and writing. The gate is
 not part of either. Times are medians (3 runs, 1 at 10 million); peak memory is the
-process's peak resident set above what it held before the timed work began. Before
+process's peak resident set above what it held when the timed work began (the kernel's
+high-water mark reset there, as `benchmarks/worker.py` does), so in memory it leaves
+out the input frame, and Parquet to Parquet it counts everything the job holds. Before
 timing, each engine's answers are checked against `assess` on the first 100,000 rows.
 Results go to benchmarks/results/engines.json.
 """
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -28,18 +29,11 @@ from pathlib import Path
 
 from benchmarks.bench_assess import machine
 from benchmarks.duckdb_scale import RESULTS, build_log
+from benchmarks.worker import PeakMemory
 
 ENGINES = ("pandas", "duckdb", "polars")
 MODES = ("memory", "parquet")
 POLICY = "cheshire-quick-guide"
-
-
-def _rss() -> int:
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 def worker(engine: str, mode: str, source: str, repeats: int) -> dict:
@@ -77,16 +71,17 @@ def worker(engine: str, mode: str, source: str, repeats: int) -> dict:
             "polars": run_polars,
         }[engine]
     pd.DataFrame()  # imports settled before the baseline
-    baseline = _rss()
+    memory = PeakMemory()
+    memory.start()
     for _ in range(repeats):
         start = time.perf_counter()
         run()
         times.append(time.perf_counter() - start)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {
         "median_s": statistics.median(times),
         "runs": times,
-        "peak_bytes": max(0, peak - baseline),
+        "peak_bytes": memory.stop(),
+        "memory_method": memory.method,
     }
 
 

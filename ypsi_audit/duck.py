@@ -46,6 +46,7 @@ def connect(
     folder = Path(temp_directory) if temp_directory else Path(tempfile.gettempdir())
     connection.execute(f"SET temp_directory = '{_quoted(str(folder))}'")
     connection.execute("SET preserve_insertion_order = true")
+    connection.execute("SET enable_progress_bar = false")
     if threads:
         connection.execute(f"SET threads = {int(threads)}")
     return connection
