@@ -23,6 +23,7 @@ from ypsi_audit.reports.ledger import Ledger
 from ypsi_audit.reports.page import Block, Page
 from ypsi_audit.reports.pages import build_pages
 from ypsi_audit.reports.pages import fairness as page_module
+from ypsi_audit.reports.pages.fairness_figures import UNDER
 from ypsi_audit.reports.spec import RunSpec
 from ypsi_audit.synth import generate
 
@@ -49,7 +50,7 @@ def _build(
 ) -> tuple[Page, Ledger, AssessedLog]:
     spec = RunSpec.build("report", input=SAMPLE, out="-", policy=policy, **options)
     assessed = assess(frame, spec.policy.policy(), spec.policy.parameters, with_states=True)
-    log = AssessedLog.of(assessed, {})
+    log = AssessedLog.of(assessed, {}, spec)
     pages, ledger = build_pages(log, spec, ["fairness"], protect=protect)
     return pages["fairness"], ledger, log
 
@@ -175,14 +176,16 @@ def test_the_summary_is_never_contradicted_by_the_tables(cheshire, ukcis) -> Non
         missing = [r for r in rows if not r.get("or")]
         assert f"{len(missing)} of {len(rows)} comparisons could not be made" in text
         for row in missing:  # every group not compared is named in the summary
-            column = next(k for k, v in _short_names().items() if row["group"].startswith(v))
-            group = row["group"].split(": ", 1)[1]
-            code = {"Yes": "yes", "No": "no", "Not recorded": "not recorded"}.get(
-                group, group.lower()
-            )
-            from ypsi_audit.reports.words import group_words
+            assert _named(row["group"]) in text
 
-            assert group_words(column, code) in text
+
+def _named(label: str) -> str:
+    """How the summary names the group a table row is about."""
+    name, heading = label.split(": ", 1)
+    column = next(c for c, n in _short_names().items() if n == name)
+    group = {"Yes": "yes", "No": "no", "Not recorded": "not recorded"}.get(heading)
+    comparison = page_module.Comparison(column, group or heading.lower(), UNDER, "absent")
+    return page_module.who(comparison, capital=False)
 
 
 def _short_names() -> dict[str, str]:
@@ -276,6 +279,24 @@ def test_a_period_restricts_every_count(sample) -> None:
     assert "the academic year 2023-24" in limits
 
 
+def test_a_period_without_incidents_says_so_and_calls_for_nothing(sample) -> None:
+    page, _, _ = _build(sample, period="2030-31")
+    text = " ".join(b.text for b in page.section("summary").blocks)
+    assert "There are no incidents with a recorded decision to compare." in text
+    assert not page.headlines[0].attention
+    assert page.headlines[0].status.startswith("No group of children could be compared")
+
+
+def test_chosen_settings_restrict_the_comparisons(sample) -> None:
+    page, _, log = _build(sample, settings="S03,S05")
+    assert set(log.frame["setting_id"].astype(str)) == {"S03", "S05"}
+    total = _row(_table(page, "Sex"), "All children")
+    assert total["blank"] == f"{(log.frame[states.REFERRED] == states.UNKNOWN).sum():,}"
+    text = " ".join(b.text for b in page.section("summary").blocks)
+    named = re.findall(r"(\d+) groups \(see the tables below\)", text)
+    assert all(int(n) > page_module.MOST_LISTED for n in named)
+
+
 # ---------------------------------------------------------------------------- publication
 
 
@@ -324,7 +345,7 @@ def test_a_comparison_resting_on_a_withheld_number_is_not_shown(sample) -> None:
     chinese = _row(_comparison_table(page, True), "Ethnic group: Chinese")
     assert chinese["finding"].startswith("Not shown")  # its one incident is hidden
     text = " ".join(b.text for b in page.section("summary").blocks)
-    assert "withheld to protect children" in text
+    assert "Resting on numbers protected so that no child can be identified" in text
     # counts by setting are mostly hidden, so the comparisons fall back to the whole trust
     assert "Every comparison here is made across the whole trust" in (
         _comparison_table(page, True).note

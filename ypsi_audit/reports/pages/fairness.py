@@ -58,14 +58,24 @@ ANSWERS = {  # how a counts table heads each guidance answer
     "insufficient_information": "Cannot tell",
 }
 MOST_NAMED = 3  # findings spelled out in the summary; the rest are in the table
+MOST_LISTED = 6  # groups named in one breath; more are counted and left to the tables
+UNRECORDED = {  # a blank characteristic, as a sentence names the children
+    "child_sex": "children whose sex is not recorded",
+    "child_sen": "children whose record does not say whether they have special educational needs",
+    "child_ethnicity_group": "children whose ethnic group is not recorded",
+    "child_looked_after": "children whose record does not say whether they are looked after",
+    "child_disadvantaged": "children whose record does not say whether they are disadvantaged",
+}
 
 
 # ---------------------------------------------------------------------------- words
 
 
-def who(c: Comparison) -> str:
-    words = group_words(c.column, c.group)
-    return words[0].upper() + words[1:]
+def who(c: Comparison, *, capital: bool = True) -> str:
+    """The group in a sentence: "children with special educational needs"."""
+    words = UNRECORDED.get(c.column) if c.group == NOT_RECORDED else None
+    words = words or group_words(c.column, c.group)
+    return words[0].upper() + words[1:] if capital else words
 
 
 def how_often(ratio: float) -> str:
@@ -134,7 +144,7 @@ def level_words(c: Comparison) -> str:
         what = "often not referred" if c.measure is UNDER else "often referred"
         return f"{side} {what}: {SHORT_LEVELS[c.finding]}"
     if c.finding == "withheld":
-        return "Not shown: it rests on a number withheld to protect children"
+        return "Not shown: the numbers it rests on are protected"
     if c.finding == "absent":
         return "Not compared: no incidents with a recorded decision"
     return "Not compared: too few incidents"
@@ -198,12 +208,17 @@ def _summary(section: Section, results: list[Comparison], route: str) -> None:
         )
         tone = "attention" if any(c.attention for c in named) else "info"
         section.add("callout", text=text, tone=tone)
+    elif not made:
+        section.say("No group of children could be compared: see below for why.")
     else:
-        where = "any" if len(made) == len(results) else f"the {len(made)}"
+        where = (
+            "every comparison"
+            if len(made) == len(results)
+            else (f"the {len(made)} comparisons that could be made")
+        )
         section.say(
-            f"In {where} of the comparisons that could be made, no group of children was "
-            "treated differently from other children by more than chance would explain, "
-            "once the guidance's answer is held fixed."
+            f"In {where}, no group of children was treated differently from other children "
+            "by more than chance would explain, once the guidance's answer is held fixed."
         )
     if watch:
         section.say(
@@ -219,16 +234,18 @@ def _not_compared(results: list[Comparison]) -> str:
     missing = [c for c in results if not c.made]
     if not missing:
         return "Every group could be compared on both measures."
+    if all(c.finding == "absent" for c in results):
+        return "There are no incidents with a recorded decision to compare."
     sentences = [f"{len(missing)} of {len(results)} comparisons could not be made."]
     for finding, why in (
         ("absent", "No incidents with a recorded decision"),
         ("cannot", "Too few incidents to compare"),
-        ("withheld", "Resting on a number withheld to protect children"),
+        ("withheld", "Resting on numbers protected so that no child can be identified"),
     ):
         measures: dict[str, list[str]] = {}
         for c in missing:
             if c.finding == finding:
-                measures.setdefault(group_words(c.column, c.group), []).append(c.measure.name)
+                measures.setdefault(who(c, capital=False), []).append(c.measure.name)
         if not measures:
             continue
         segments = []
@@ -238,7 +255,9 @@ def _not_compared(results: list[Comparison]) -> str:
             ("on referral overall, ", {REFERRAL.name}),
         ):
             names = [g for g, m in measures.items() if set(m) == wanted]
-            if names:
+            if len(names) > MOST_LISTED:
+                segments.append(f"{scope}{len(names)} groups (see the tables below)")
+            elif names:
                 segments.append(scope + _join(names))
         sentences.append(f"{why}: {'; '.join(segments)}.")
     return " ".join(sentences)
@@ -433,7 +452,7 @@ def _limits(section: Section, ctx: Context, results: list[Comparison]) -> None:
 
 def _look_at(c: Comparison, route: str) -> str:
     """What to look at for a finding, with the counts behind it."""
-    who_ = group_words(c.column, c.group)
+    who_ = who(c, capital=False)
     if not _agrees(c):
         return f"Look together at the decisions for {who_}: they {predicate(c, route)}."
     rates = f"where other children's rates would give {about(c.expected)}"
@@ -462,6 +481,8 @@ def _headline(results: list[Comparison], route: str) -> Headline:
                 + f", and {len(flags) - 1} more such difference"
                 + ("s." if len(flags) > 2 else ".")
             )
+    elif not made:
+        status = "No group of children could be compared: there are too few incidents."
     else:
         status = (
             f"No group of children was treated differently by more than chance would explain, "
@@ -470,7 +491,7 @@ def _headline(results: list[Comparison], route: str) -> Headline:
     look = [_look_at(c, route) for c in sorted(flags, key=lambda c: not c.attention)]
     look = look[:MOST_NAMED]
     look += [
-        f"Worth watching: {group_words(c.column, c.group)} {predicate(c, route, numbers=False)} "
+        f"Worth watching: {who(c, capital=False)} {predicate(c, route, numbers=False)} "
         "(could be chance)."
         for c in watch
     ][: 0 if look else MOST_NAMED]  # the front page names what could be chance only alone
