@@ -191,6 +191,7 @@ def test_the_samples_planted_poor_recorders_stand_out(either: tuple) -> None:
         assert rows[planted]["position"].startswith("above the outer"), planted
     summary = texts(page, "summary")
     assert "S05" in summary and "S08" in summary
+    assert "All 12 settings could be compared." in summary
     headline = page.headlines[0]
     assert headline.attention
     assert any("S05" in line and "S08" in line for line in headline.look_at)

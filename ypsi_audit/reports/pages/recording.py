@@ -203,8 +203,9 @@ def settings_sentence(placed: pd.DataFrame) -> str:
                 f"{k} of {n} settings could be compared with the trust's share ({trust}); none "
                 "of them is above the limits."
             )
-    elif k < n:
-        parts.append(f"{k} of {n} settings could be compared.")
+    else:
+        parts.append(f"{k} of {n} settings could be compared." if k < n else
+                     f"All {n} settings could be compared.")  # fmt: skip
     return " ".join(parts)
 
 
