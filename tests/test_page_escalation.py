@@ -542,7 +542,7 @@ def test_the_split_is_the_referral_as_the_policy_counts_it(sample) -> None:
 
 def test_the_notebook_runs_and_the_page_is_written(tmp_path: Path, monkeypatch) -> None:
     from ypsi_audit.reports import pages
-    from ypsi_audit.reports.runner import run
+    from ypsi_audit.reports.runner import FOLLOW_UP, run
 
     monkeypatch.setattr(pages, "REGISTRY", {"escalation": "escalation"})
     out = tmp_path / "report"
@@ -555,12 +555,13 @@ def test_the_notebook_runs_and_the_page_is_written(tmp_path: Path, monkeypatch) 
         assert f'id="{section}"' in written, section
     assert "S12 did not refer 7 of the 18 incidents" in main
     assert "Traceback" not in main and "Error" not in main
-    found = [i for i in forbidden_ids(CHESHIRE, UKCIS) if re.search(rf"\b{re.escape(i)}\b", main)]
+    whole = html.unescape(re.sub(r"<[^>]+>", " ", written.split("<body>")[1]))
+    found = [i for i in forbidden_ids(CHESHIRE, UKCIS) if re.search(rf"\b{re.escape(i)}\b", whole)]
     assert found == []
     ids = pd.read_csv(SAMPLE, usecols=["incident_id"])["incident_id"].astype(str)
     assert not [i for i in ids if i in written]  # incident-level data never reaches a page
     assert (out / "tables" / "decisions_by_setting.csv").is_file()
-    assert list(out.glob("cases_for_review*.csv"))  # follow_up wrote the case lists
+    assert list((out / FOLLOW_UP).glob("cases_for_review*.csv"))  # the case lists written
     assert "Escalation and consistency" in (out / "index.html").read_text(encoding="utf-8")
 
 
@@ -588,3 +589,11 @@ def test_a_notebook_failing_half_way_keeps_its_partial_output(tmp_path: Path, mo
     assert not out.exists()  # nothing half-written where the report set goes
     kept = (tmp_path / ".report.failed" / "escalation.ipynb").read_text(encoding="utf-8")
     assert "settings logged 598 incidents" in kept and "stopped half way" in kept
+
+
+def test_the_notebook_opened_by_hand_shows_the_sample() -> None:
+    from ypsi_audit.reports.notebook import open_page
+
+    page = open_page("escalation", None)  # spec = None, as the notebook ships
+    assert [s.id for s in page.sections] == list(page_module.SECTIONS)
+    assert "S12" in " ".join(page.headlines[0].look_at)

@@ -38,6 +38,8 @@ from .escalation_figures import (
     rate,
     said,
     series_of,
+    trust_not_referred,
+    were,
 )
 from .escalation_settings import compare_settings, this_year_and_last
 
@@ -148,7 +150,7 @@ def _summary(ctx: Context, page: Page, tables: Tables) -> None:
     )
     section.say(
         f"Settings referred {said(referred)} incidents to {route}. Of the {said(refer)} the "
-        f"guidance says refer, {said(under)} were not referred; the sections below show "
+        f"guidance says refer, {said(under)} {were(under)} not referred; the sections below show "
         "where, setting by setting and term by term."
     )
 
@@ -257,11 +259,11 @@ def _headline(ctx: Context, tables: Tables, placed: pd.DataFrame) -> Headline:
             look.append(f"{not_referred(f'**{setting}**', share, route)}: {why}.")
     if k < n:
         look.append(f"{k} of {n} settings could be compared on the funnel plot.")
-    status = f"In {period_words(ctx)}, {not_referred('settings', trust, route)}."
-    if not named["above_998"] and not named["above_95"]:
+    status = f"In {period_words(ctx)}, {trust_not_referred(trust, route)}."
+    if not named["above_998"] and not named["above_95"] and k:
         status += (
             " No setting lies above the funnel plot's limits."
-            if k == n and n
+            if k == n
             else " No setting that could be compared lies above the funnel plot's limits."
         )
     return Headline(

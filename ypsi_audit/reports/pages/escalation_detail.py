@@ -18,7 +18,15 @@ from ..measures import DECISION_SPLIT, REFERRAL_BY_DECISION, UNDER_ESCALATION
 from ..page import Headline, Page
 from ..words import NOT_RECORDED, POLICE_OUTCOMES, outcome_labels
 from . import Context
-from .escalation_figures import OTHER_OUTCOME, OUTCOMES, allowed_always, cells_sum, rate, said
+from .escalation_figures import (
+    OTHER_OUTCOME,
+    OUTCOMES,
+    allowed_always,
+    cells_sum,
+    rate,
+    said,
+    were,
+)
 
 BEYOND_CHANCE = 0.05  # a lean in the disagreements (McNemar) is stated only below this
 OUTCOME_21 = (
@@ -72,8 +80,8 @@ def agreement(ctx: Context, page: Page) -> None:
         )
         section.say(
             f"In {said(matched)} of {said(total)} incidents where both are known, the "
-            f"setting's decision matched the guidance{share}. {said(b)} were not referred "
-            f"though the guidance says refer to {route}; {said(c)} were referred where the "
+            f"setting's decision matched the guidance{share}. {said(b)} {were(b)} not referred "
+            f"though the guidance says refer to {route}; {said(c)} {were(c)} referred where the "
             f"guidance says the setting may deal with it{_referral_words(ctx)}"
         )
     labels = outcome_labels(route)

@@ -133,6 +133,23 @@ def not_referred(who: str, share: Rate, route: str) -> str:
     )
 
 
+def trust_not_referred(share: Rate, route: str) -> str:
+    """The trust's under-escalation as a clause, said whatever the figures are."""
+    if not share.shown:
+        return "the trust's share not referred though the guidance says refer is not shown"
+    if not share.n:
+        return f"no incident the guidance says refer to {route} has a recorded decision"
+    return (
+        f"settings did not refer {_int(share.k)} of the {_int(share.n)} incidents the guidance "
+        f"says refer to {route} ({share_text(share.value)}), counting those whose decision is "
+        "recorded"
+    )
+
+
+def were(figure: Figure) -> str:
+    return "was" if figure.shown and figure.value == 1 else "were"
+
+
 def pct_point(value: float) -> str:
     points = round(100 * value)
     return "no change" if points == 0 else f"{points:+d} points".replace("-", "−")

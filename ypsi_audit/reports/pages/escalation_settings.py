@@ -33,6 +33,7 @@ from .escalation_figures import (
     rate,
     series_of,
     split_columns,
+    trust_not_referred,
     years_in_log,
 )
 
@@ -61,11 +62,10 @@ def compare_settings(ctx: Context, page: Page, tables: Tables) -> pd.DataFrame:
     placed = positions(table, UNDER_ESCALATION)
     places = placed.set_index("unit")
     trust = rate(table, UNDER_ESCALATION)
-    section.say(
-        f"Across the trust, {not_referred('settings', trust, route)}, counting those whose "
-        "decision is recorded. The funnel plot below sets each setting's share against that "
-        "rate."
-    )
+    text = f"Across the trust, {trust_not_referred(trust, route)}."
+    if trust.shown and trust.n:
+        text += " The funnel plot below sets each setting's share against that rate."
+    section.say(text)
     for sentence in _funnel_sentences(placed, table, route):
         section.say(sentence)
     if placed["rate"].notna().any():
