@@ -115,7 +115,7 @@ REQUIREMENT_STATES = {
     "met": "Met",
     "not_done": "Recorded as not done",
     "not_recorded": "Not recorded",
-    "unsettled": "Cannot tell whether it applied",
+    "unsettled": "Cannot tell from the record",
 }
 
 TERMS = ("autumn", "spring", "summer")
