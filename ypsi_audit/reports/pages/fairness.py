@@ -221,10 +221,15 @@ def _summary(section: Section, results: list[Comparison], route: str) -> None:
             "by more than chance would explain, once the guidance's answer is held fixed."
         )
     if watch:
+        further = "further " if flags else ""
+        named = ""
+        if not flags and len(watch) <= MOST_NAMED:
+            said = [f"{who(c, capital=False)} {predicate(c, route, numbers=False)}" for c in watch]
+            named = f" ({'; '.join(said)})"
         section.say(
-            f"{len(watch)} further difference{'s pass' if len(watch) > 1 else ' passes'} the "
-            f"usual 95% level only; with {len(made)} comparisons, one or two like that are "
-            "expected by chance alone, so they are worth watching, not acting on."
+            f"{len(watch)} {further}difference{'s pass' if len(watch) > 1 else ' passes'} the "
+            f"usual 95% level only{named}; with {len(made)} comparisons, one or two like that "
+            "are expected by chance alone, so they are worth watching, not acting on."
         )
     section.say(_not_compared(results))
 
@@ -361,8 +366,9 @@ def _how_to_read(measure: Measure, route: str, made: list[Comparison]) -> str:
         "with other children's, holding those fixed (the Mantel–Haenszel method): 1 means "
         "no difference, 2 twice the odds, 0.5 half. A difference beyond the strict 99.8% "
         "interval is called unlikely to be chance; beyond the usual 95% interval only, "
-        "worth watching. Incidents in a setting with no other child to compare with are "
-        "left out."
+        "worth watching. For a yes-or-no characteristic the “yes” and “no” rows usually show "
+        "one difference from its two sides; the summary says it once. Incidents in a setting "
+        "with no other child to compare with are left out."
     )
 
 
