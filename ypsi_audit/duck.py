@@ -90,7 +90,7 @@ def assess_frame(
     try:
         present = [c for c in contract.COLUMN_NAMES if c in frame.columns]
         view = frame[present].reset_index(drop=True)
-        con.register(_FRAME, _for_duckdb(view))
+        con.register(_FRAME, _for_duckdb(view))  # handed over as Arrow: no copy per value
         query = compile_policy(
             chosen, values, table=_FRAME, columns=present, repeat=[], with_states=with_states
         )
@@ -112,15 +112,12 @@ def _arrow(cursor: Any) -> Any:
     return cursor.to_arrow_table()
 
 
-def _for_duckdb(frame: pd.DataFrame) -> pd.DataFrame:
-    """Category columns as plain text (DuckDB would make each an ENUM of its own)."""
-    return frame.assign(
-        **{
-            name: frame[name].astype("string")
-            for name in frame.columns
-            if isinstance(frame[name].dtype, pd.CategoricalDtype)
-        }
-    )
+def _for_duckdb(frame: pd.DataFrame) -> Any:
+    """The frame as an Arrow table (categories as dictionary-encoded text), which DuckDB
+    scans in place; a pandas frame of categories would be converted value by value."""
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def typed_outputs(result: pd.DataFrame, policy: Policy) -> pd.DataFrame:
