@@ -105,7 +105,7 @@ def about(value: float) -> str:
 def statement(c: Comparison, route: str, *, numbers: bool = True) -> str:
     """One finding from the group's side, in natural frequencies where they agree with
     the odds ratio: "Children with ... were not referred ... about 2.6 times as often as
-    other children in the same setting: 21 of their 77 such incidents, where ..."."""
+    other children in the same setting: 19 of the 68 such incidents compared, where ..."."""
     return f"{who(c)} {predicate(c, route, numbers=numbers)}"
 
 
