@@ -47,7 +47,7 @@ from .pack import HIDDEN, PublishedView, published_parts
 
 __all__ = ["AuditReport", "audit", "shown_range"]
 
-MAX_ROUNDS = 6  # bulk rounds without progress before single-cell solves take over
+MAX_ROUNDS = 6  # bulk rounds widening the narrowest-looking cells
 TIME_LIMIT = 60.0  # seconds for any one solve
 
 
@@ -105,7 +105,7 @@ def shown_range(
         return float(threshold), np.inf
     if form_status == "suppressed":
         return 0.0, float(threshold - 1)
-    if form_status == "withheld":
+    if form_status in ("withheld", "derived"):
         return 0.0, np.inf
     if form_status == "rounded":
         half = int(document["base"]) // 2
@@ -195,8 +195,7 @@ def audit(
     # Bulk: integer solutions that push the cells not yet proven wide all down, then up.
     open_targets = targets[(upper[targets] - lower[targets]) >= promise]
     pending = open_targets[(seen_high[open_targets] - seen_low[open_targets]) < promise]
-    stale = 0
-    while len(pending) and stale < MAX_ROUNDS:
+    while len(pending):  # until a round proves no more cells wide enough
         before = len(pending)
         for sign in (1.0, -1.0):
             weights = np.zeros(n_vars)
@@ -206,7 +205,8 @@ def audit(
                 seen_low = np.minimum(seen_low, solution)
                 seen_high = np.maximum(seen_high, solution)
             pending = pending[(seen_high[pending] - seen_low[pending]) < promise]
-        stale = stale + 1 if len(pending) == before else 0
+        if len(pending) == before:
+            break
 
     # Single cells: those not proven wide enough, then the candidates for the narrowest.
     exact: set[int] = set()
@@ -232,7 +232,7 @@ def audit(
                 )
                 failures.append(f"{_name(view, identities, int(var))} {what}{unsettled}.")
     narrowest = None
-    if len(targets):
+    if len(targets) and not failures:
         # Widen the narrowest-looking cells in bulk, then settle them one by one.
         for _ in range(MAX_ROUNDS):
             widths = seen_high[targets] - seen_low[targets]
@@ -248,8 +248,8 @@ def audit(
                 if solution is not None:
                     seen_low = np.minimum(seen_low, solution)
                     seen_high = np.maximum(seen_high, solution)
-            if (seen_high[chosen] - seen_low[chosen]).min() == least:
-                break
+            if (seen_high[chosen] - seen_low[chosen]).max() == least:
+                break  # none of them moved: what is left needs single solves
         widths = seen_high[targets] - seen_low[targets]
         best = min((widths[i] for i, v in enumerate(targets) if v in exact), default=np.inf)
         for i in np.argsort(widths, kind="stable"):

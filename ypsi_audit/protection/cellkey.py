@@ -99,12 +99,15 @@ def pcv(counts: np.ndarray) -> np.ndarray:
     return np.where(counts <= MAX_PCV, counts, wrapped)
 
 
-def record_keys(incident_ids: Sequence[Any], secret: bytes) -> np.ndarray:
+def record_keys(incident_ids: Sequence[Any], secret: bytes, draw: int = 0) -> np.ndarray:
     """Each incident's record key (0..255): the first byte of HMAC-SHA256 of its id under
     the trust's secret. The same id always gets the same key; without the secret the keys
-    cannot be worked out."""
+    cannot be worked out. `draw` > 0 gives a fresh, independent set of keys (see
+    `publish.protect`)."""
     if len(secret) < 16:
         raise ValueError("the cell-key secret must be at least 16 bytes")
+    if draw:
+        secret = hmac.new(secret, f"draw {draw}".encode(), hashlib.sha256).digest()
     ids = pd.Series(incident_ids, dtype="string").fillna("")
     codes, uniques = pd.factorize(ids)
     keys = np.fromiter(

@@ -6,14 +6,23 @@ year's count cannot exceed the count over all years. Page authors do not declare
 relations; they follow from the cells being sets of incidents (the "cover table" idea of
 tau-argus for linked tables), and this module derives them:
 
-- Cells that count exactly the same incidents become one variable, whatever the tables
-  (found by hashing each cell's set of incidents, then checked exactly).
+- A level declared twice (the same table, or the same totals in two tables) gives the
+  same variables, cell by cell, empty cells included.
+- Other cells that count exactly the same incidents become one variable when there are
+  at least as many incidents as the threshold (found by hashing each cell's set, then
+  checked exactly). Smaller sets are left apart on purpose: that the one incident behind
+  two small cells is the same incident is a coincidence of the data no reader can know,
+  and crediting the attacker with it would fail packs that are safe. (Every protection
+  method treats a cell by its true count, so two small cells with the same incidents are
+  protected alike anyway: cell-key gives them the same key and the same noise.)
 - Within a table, every total is the sum of the cells under it (definitional, so empty
   cells count too).
-- Across tables: when every incident-bearing cell of table A lies inside a single cell
-  of a level of table B (same dimensions with a narrower filter, or a dimension A's
-  determine, as consistency determines the guidance outcome), each B cell is at least
-  the sum of the A cells inside it, and equal to it when they cover it.
+- Across tables: when table A's incidents are among table B's and each cell of A lies
+  inside one cell of a level of B, each B cell is at least the sum of the A cells inside
+  it, and equal to it when they cover it. "Lies inside" is either by definition (B's
+  level counts by some of A's dimensions, with the same values) or because the level's
+  dimensions are functions of A's dimensions over every incident of the frame (as the
+  consistency code fixes the guidance outcome), not merely over A's few incidents.
 
 What is left out: a cell covered exactly by cells of a table that does not lie inside
 the other table as a whole (say one setting's referred incidents against its split by
@@ -32,6 +41,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 if TYPE_CHECKING:
@@ -63,11 +73,11 @@ class Identities:
         return self.matrix.shape[0]
 
 
-def derive(ledger: Ledger) -> Identities:
+def derive(ledger: Ledger, threshold: int = 5) -> Identities:
     """All relations between the ledger's cells (see the module docstring)."""
     views = ledger.views
     truth_cells = ledger.true_counts
-    var_of_cell = _merge(ledger, views, truth_cells)
+    var_of_cell = _merge(ledger, views, truth_cells, threshold)
     rows: dict[tuple[tuple[tuple[int, int], ...], bool], None] = {}
 
     def add(lhs: int, rhs: np.ndarray, equal: bool) -> None:
@@ -106,7 +116,7 @@ def derive(ledger: Ledger) -> Identities:
     return identities
 
 
-def _merge(ledger: Ledger, views: list[View], truth: np.ndarray) -> np.ndarray:
+def _merge(ledger: Ledger, views: list[View], truth: np.ndarray, threshold: int) -> np.ndarray:
     """One variable per distinct set of incidents: identical levels of different tables
     cell by cell (empty cells too), other incident-bearing cells by their set."""
     n_cells = len(truth)
@@ -131,7 +141,7 @@ def _merge(ledger: Ledger, views: list[View], truth: np.ndarray) -> np.ndarray:
         for local in range(view.size):
             cell = view.offset + local
             count = int(truth[cell])
-            if count == 0:
+            if count < threshold:
                 var[cell] = next_var
                 next_var += 1
                 continue
@@ -213,7 +223,7 @@ def _refinements(
                 continue  # some of A's incidents are outside B: A is not inside B
             placed = _placement(ledger, fine, level, fine_spec, tables[level.table])
             if placed is None:
-                placed = _functional(fine, level, fine_mask, fine_sizes)
+                placed = _functional(ledger, fine, level, fine_spec, tables[level.table])
                 if placed is None:
                     continue
             coarse_sizes = truth[level.offset : level.offset + level.size]
@@ -250,22 +260,32 @@ def _placement(
 
 
 def _functional(
-    fine: View, level: View, fine_mask: np.ndarray, fine_sizes: np.ndarray
+    ledger: Ledger, fine: View, level: View, fine_spec: Any, coarse_spec: Any
 ) -> np.ndarray | None:
-    """Where each incident-bearing base cell of `fine` lies in `level`, when the data put
-    each of them inside a single cell of it (empty cells are left unplaced: -1)."""
-    idx_f = fine.index[fine_mask]
-    idx_c = level.index[fine_mask]
-    if np.any(idx_c < 0):
+    """Where each incident-bearing base cell of `fine` lies in `level`, when the level's
+    dimensions are a function of the fine table's over every incident of the frame (not
+    merely over the fine table's incidents); empty cells are left unplaced (-1)."""
+    coarse_dims = [coarse_spec.by[d] for d in level.dims]
+    if not fine_spec.by or not coarse_dims:
         return None
-    low = np.full(fine.size, level.size, dtype=np.int64)
-    high = np.full(fine.size, -1, dtype=np.int64)
-    np.minimum.at(low, idx_f, idx_c)
-    np.maximum.at(high, idx_f, idx_c)
-    present = fine_sizes > 0
-    if np.any(low[present] != high[present]):
-        return None
-    return np.where(present, low, -1)
+    fine_key = _combined(ledger, fine_spec.by)
+    coarse_key = _combined(ledger, coarse_dims)
+    pairs = np.unique(fine_key * (int(coarse_key.max()) + 1) + coarse_key)
+    if len(pairs) != len(np.unique(fine_key)):
+        return None  # some values of A's dimensions go with more than one cell of B
+    inside = fine.index >= 0
+    placement = np.full(fine.size, -1, dtype=np.int64)
+    placement[fine.index[inside]] = level.index[inside]
+    return placement
+
+
+def _combined(ledger: Ledger, columns: Any) -> np.ndarray:
+    """One integer per incident for its values of `columns` (over the whole frame)."""
+    key = np.zeros(ledger.n, dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(ledger.labels_of(column))
+        key = key * (len(uniques) + 1) + codes
+    return key
 
 
 def _check(identities: Identities) -> None:

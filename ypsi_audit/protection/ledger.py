@@ -371,6 +371,12 @@ class Ledger:
             self._identities = derive(self)
         return self._identities
 
+    def labels_of(self, column: str) -> np.ndarray:
+        """Every incident's label for a column the tables count by."""
+        if column not in self._labels:
+            self._labels[column] = _labels(self.frame[column], column)
+        return self._labels[column][0]
+
     def where_mask(self, table: str) -> np.ndarray:
         return self._spec(table).mask
 

@@ -9,6 +9,7 @@ each with a documented range for the true count behind it:
 | exact | the count | that count |
 | perturbed | a count with cell-key noise | any count the method's ptable can turn into it |
 | rounded | a multiple of the base | within half a base of it |
+| derived | a total worked out from other shown counts | unknown (it says nothing new) |
 | primary | `<5` | 1 to threshold − 1 |
 | secondary | `c` | threshold or more (a cell hidden to protect another) |
 | suppressed | `c` | 0 to threshold − 1 (a small count or a zero, as ACRO hides them) |
@@ -43,7 +44,7 @@ __all__ = [
     "PublishedView",
 ]
 
-SHOWN = ("exact", "perturbed", "rounded")
+SHOWN = ("exact", "perturbed", "rounded", "derived")
 HIDDEN = ("primary", "secondary", "suppressed", "withheld")
 STATUSES = SHOWN + HIDDEN
 THRESHOLD = 5  # the project's rule: no published count from 1 to 4

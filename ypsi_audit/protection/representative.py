@@ -68,10 +68,12 @@ DECIDED = ("referred_police", "handled_in_setting")
 def incident_frame(assessed: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[str]]:
     """The categories every table is declared over, one row per incident; with the
     recording requirements' ids and the aggravating factors' ids of the policy."""
-    from ..reports.recording import requirement_states
+    from .. import states
+    from ..engine import saved_policy
     from ..stats import academic_year, term
 
-    states = requirement_states(assessed)
+    policy = saved_policy(assessed)[0]
+    requirements = [rule.id for rule in policy.recording]
     frame = pd.DataFrame(index=assessed.index)
     frame["setting_id"] = assessed["setting_id"].astype("string").astype(str)
     frame["academic_year"] = academic_year(assessed["reported_on"]).astype(str).to_numpy()
@@ -86,25 +88,21 @@ def incident_frame(assessed: pd.DataFrame) -> tuple[pd.DataFrame, list[str], lis
     frame["police_outcome"] = assessed["police_outcome"]
     for column in CHARACTERISTICS:
         frame[column] = assessed[column]
-    codes = states.codes
-    names = {1: "met", 2: "not_done", 3: "not_recorded", 4: "unsettled"}
-    for k, rule in enumerate(states.ids):
-        labels = pd.Series(codes[:, k]).map(names).to_numpy(dtype=object)
-        frame[f"recording:{rule}"] = pd.Categorical(labels, STATES)
-    frame["any_gap"] = states.any_gap
+    names = dict(enumerate(states.REQUIREMENT))  # not_applicable becomes blank: not counted
+    short = np.zeros(len(assessed), dtype=bool)
+    for rule in requirements:
+        codes = assessed[states.column("recording", rule)].to_numpy(dtype=np.int64)
+        labels = pd.Series(codes).map(names).where(codes != states.NOT_APPLICABLE)
+        frame[f"recording:{rule}"] = pd.Categorical(labels.to_numpy(dtype=object), STATES)
+        short |= np.isin(codes, states.SHORT)
+    frame["any_gap"] = short
     factors = assessed["aggravating_factors"].astype("string").fillna("")
-    factor_ids = _factor_ids(assessed)
+    factor_ids = [rule.id for rule in policy.factors]
     for factor in factor_ids:
         frame[f"factor:{factor}"] = factors.str.split(";").apply(lambda ids, f=factor: f in ids)
     for fact in FACTS:
         frame[f"blank:{fact}"] = assessed[fact].isna().to_numpy()
-    return frame, list(states.ids), factor_ids
-
-
-def _factor_ids(assessed: pd.DataFrame) -> list[str]:
-    from ..engine import saved_policy
-
-    return [rule.id for rule in saved_policy(assessed)[0].factors]
+    return frame, requirements, factor_ids
 
 
 def declare(ledger: Ledger, requirements: Sequence[str], factors: Sequence[str]) -> None:

@@ -44,6 +44,8 @@ class Suppression:
         self.threshold = threshold
         self.small_symbol = small_symbol  # "<5" for small counts, else "c" for every hidden one
         self.rounds = 0
+        self.converged = False
+        self.audit_seconds = 0.0
 
     def protect(self, ledger: Any) -> list[Form]:
         identities = ledger.identities()
@@ -67,6 +69,7 @@ class Suppression:
             self.audit_seconds += time.perf_counter() - started
             narrow = [v for v, (low, high) in report.ranges.items() if high - low < 1]
             if not narrow:
+                self.converged = True
                 return forms
             for var in narrow:
                 cuts.extend(_near(matrix, equal, var, hidden, candidate))

@@ -1,0 +1,74 @@
+"""Protect a ledger for publication and prove it safe, or refuse.
+
+`protect` is what a publication run calls: it perturbs every cell with the trust's
+cell keys, has the attacker's audit attack the whole pack, and returns the pack only if
+the audit passes. Cell-key noise is random, so once in a while it lands so that the
+published numbers, taken together, leave a small count only one possible value (say a
+total shown two below its true value beside a part shown two above it). The audit finds
+that; the keys are then drawn afresh from the same secret (draw 1, 2, ...) and the whole
+ledger is protected again. Every draw has the same ptable, so a reader learns nothing
+from which draw was used; the draw is recorded beside the secret, never in the pack, and
+a later run starts from it so the same cells keep the same noise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import YpsiError
+from .audit import AuditReport, audit
+from .cellkey import CellKey, record_keys
+from .ledger import Ledger
+from .pack import Pack
+
+__all__ = ["DisclosureError", "Protected", "protect"]
+
+MAX_DRAWS = 10
+
+
+class DisclosureError(YpsiError):
+    """The publication pack failed its disclosure check: nothing may be written."""
+
+    exit_code = 4
+
+    def __init__(self, failures: Sequence[str], draws: int) -> None:
+        self.failures = list(failures)
+        first = self.failures[0] if self.failures else "the audit failed"
+        more = f" ({len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
+        super().__init__(
+            f"The publication pack failed its disclosure check after {draws} draw(s) of cell "
+            f"keys: {first}{more} No publication pack was written; report this to the "
+            "toolkit's maintainers with the run's manifest."
+        )
+
+
+@dataclass(frozen=True)
+class Protected:
+    pack: Pack
+    report: AuditReport
+    draw: int  # which draw of the keys passed (keep it beside the secret)
+    failed_draws: int  # draws the audit refused before this one
+
+
+def protect(
+    ledger: Ledger,
+    incident_ids: Sequence[Any],
+    secret: bytes,
+    *,
+    first_draw: int = 0,
+    max_draws: int = MAX_DRAWS,
+) -> Protected:
+    """The ledger perturbed with cell keys and passed by the audit (see the module
+    docstring); raises `DisclosureError` naming the table and cell when no draw passes."""
+    identities = ledger.identities()
+    failures: list[str] = []
+    for attempt in range(max_draws):
+        draw = first_draw + attempt
+        pack = ledger.publish(CellKey(record_keys(incident_ids, secret, draw)))
+        report = audit(pack.for_audit(), identities, ledger.true_counts)
+        if report.passed:
+            return Protected(pack, report, draw, attempt)
+        failures = report.failures
+    raise DisclosureError(failures, max_draws)
