@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SAMPLE := data/samples/sample_trust_log.csv
 
-.PHONY: setup audit test lint bench bench-report bench-engines sample clean chromium java wheel
+.PHONY: setup audit test lint bench bench-report bench-engines bench-disclosure sample clean chromium java wheel
 
 $(STAMP): requirements.lock pyproject.toml setup.py
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -55,6 +55,19 @@ bench-engines: $(STAMP)
 ## One-off: the full report set on the 1,000,000-incident log (wall time, size of each page).
 bench-report: $(STAMP)
 	$(BIN)/python -m benchmarks.report_set
+
+## The disclosure-control methods measured against each other (ypsi_audit/protection/README.md).
+## Evaluation only: ONS's cell-key-perturbation (to check our implementation against it) in the
+## venv, and ACRO in .venv-acro because it needs pandas 2; the product uses neither.
+ACRO_VENV := .venv-acro
+$(ACRO_VENV)/.installed: benchmarks/acro-requirements.lock
+	$(PYTHON) -m venv $(ACRO_VENV)
+	$(ACRO_VENV)/bin/python -m pip install --quiet -r benchmarks/acro-requirements.lock
+	@touch $@
+
+bench-disclosure: $(STAMP) $(ACRO_VENV)/.installed
+	$(BIN)/python -m pip install --quiet cell-key-perturbation==3.1.0
+	$(BIN)/python -m benchmarks.disclosure_eval
 
 ## Regenerate the shipped sample log (same seed, same file).
 sample: $(STAMP)
