@@ -333,12 +333,13 @@ def validate_frame(
     by_id: dict[str, Any] = {}
     for number, mine in enumerate(_runs(checks), start=1):
         name = f"run {number}"
-        suite = context.suites.add(_build_suite(name, mine, directory))
+        data, twinned = _batch(frame, mine)
+        suite = context.suites.add(_build_suite(name, mine, directory, twinned))
         definition = context.validation_definitions.add(
             gx.ValidationDefinition(name=name, data=batch, suite=suite)
         )
         run = definition.run(
-            batch_parameters={"dataframe": _batch(frame, mine)},
+            batch_parameters={"dataframe": data},
             expectation_parameters={"today": stamp},
             result_format=RESULT_FORMAT,
         )
@@ -362,40 +363,61 @@ def _runs(checks: Iterable[Check]) -> list[list[Check]]:
     per check, and hashes every batch it is handed; so each check is given only the
     columns it reads, and checks that read the same columns share one batch.
     """
-    groups: dict[tuple[tuple[str, ...] | None, bool], list[Check]] = {}
+    groups: dict[tuple[str, ...] | None, list[Check]] = {}
     for check in checks:
-        groups.setdefault((_reads(check), check.personal), []).append(check)
+        groups.setdefault(_reads(check), []).append(check)
     return list(groups.values())
 
 
-def _batch(frame: pd.DataFrame, checks: list[Check]) -> pd.DataFrame:
-    """The columns a run reads; personal-data checks read them normalised exactly as the
-    screen in privacy.py does (`_runs` never mixes them with other checks)."""
+# A personal-data check reads its column's normalised text. When normalising changes a
+# value (rarely, in codes), the text is handed to GX as a twin column beside the column
+# itself, so that the check still shares its batch with the column's other checks.
+NORMALISED = "__normalised"
+
+
+def _gx_config(check: Check, twinned: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The expectation as GX is given it: a personal-data check on its column's twin when
+    the batch has one."""
+    column = check.column
+    if not check.personal or column not in twinned:
+        return check.config
+    kwargs = {**check.config["kwargs"], "column": column + NORMALISED}
+    return {**check.config, "kwargs": kwargs}
+
+
+def _batch(frame: pd.DataFrame, checks: list[Check]) -> tuple[pd.DataFrame, frozenset[str]]:
+    """The columns a run reads, plus a normalised twin (exactly as privacy.normalise) of
+    each column a personal-data check reads whose normalised text differs; and the names
+    of the columns given a twin."""
     view = frame[_columns_for(checks, frame)]
-    if not checks[0].personal:
-        return view
+    personal = list(dict.fromkeys(c.column for c in checks if c.personal and c.column))
+    if not personal:
+        return view, frozenset()
+    import pyarrow.compute as pc
+
     from .privacy import normalise_array
 
-    return pd.DataFrame(
-        {
-            name: pd.arrays.ArrowStringArray(
-                pa.chunked_array([normalise_array(pa.array(view[name].astype("string").array))])
-            )
-            for name in view.columns
-        },
-        index=view.index,
-    )
+    twins = {}
+    for name in personal:
+        raw = pa.array(view[name].astype("string").array)
+        normalised = normalise_array(raw)
+        if not pc.all(pc.fill_null(pc.equal(raw, normalised), True)).as_py():
+            twins[name + NORMALISED] = pd.arrays.ArrowStringArray(pa.chunked_array([normalised]))
+    twinned = frozenset(name.removesuffix(NORMALISED) for name in twins)
+    return (view.assign(**twins) if twins else view), twinned
 
 
 def _suites(checks: Iterable[Check]) -> str:
     return ", ".join(dict.fromkeys(c.suite for c in checks))
 
 
-def _build_suite(name: str, checks: list[Check], directory: str | Path) -> Any:
+def _build_suite(
+    name: str, checks: list[Check], directory: str | Path, twinned: frozenset[str] = frozenset()
+) -> Any:
     """A GX suite of the checks' configs, refusing any expectation GX would drop."""
     from great_expectations.core import ExpectationSuite
 
-    configs = [c.config for c in checks]
+    configs = [_gx_config(c, twinned) for c in checks]
     try:
         suite = ExpectationSuite(name=name, expectations=configs)
     except Exception as error:  # GX raises several types for an unknown expectation
