@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -415,6 +416,7 @@ def _build_suite(
     name: str, checks: list[Check], directory: str | Path, twinned: frozenset[str] = frozenset()
 ) -> Any:
     """A GX suite of the checks' configs, refusing any expectation GX would drop."""
+    _quiet_gx()
     from great_expectations.core import ExpectationSuite
 
     configs = [_gx_config(c, twinned) for c in checks]
@@ -453,10 +455,19 @@ def _quiet_gx() -> Any:
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     for name in ("great_expectations", "great_expectations.core", "posthog"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import great_expectations as gx
-
+    # GX imports Spark when it can. Our checks never use Spark, and PySpark, installed for
+    # the Spark engine's tests, can end the process outright when imported from a script
+    # without a file (it takes that for a doctest run): GX is told it is not there.
+    blocked = "pyspark" not in sys.modules
+    if blocked:
+        sys.modules["pyspark"] = None  # type: ignore[assignment]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import great_expectations as gx
+    finally:
+        if blocked and sys.modules.get("pyspark", False) is None:
+            del sys.modules["pyspark"]
     return gx
 
 

@@ -44,7 +44,7 @@ def set_files(folder: Path) -> dict[str, str]:
     """Every file under a folder (relative path -> SHA-256), the manifest left out."""
     found = {}
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.name != MANIFEST:
+        if path.is_file() and path.name not in (MANIFEST, PARTIAL_MARK):
             found[path.relative_to(folder).as_posix()] = file_sha256(path)
     return found
 

@@ -119,8 +119,7 @@ def content_policy() -> str:
     """Nothing external, no script, no form, no frame; only our stylesheet and data images."""
     return (
         "default-src 'none'; img-src data:; "
-        f"style-src 'sha256-{css_hash()}'; base-uri 'none'; form-action 'none'; "
-        "frame-ancestors 'none'"
+        f"style-src 'sha256-{css_hash()}'; base-uri 'none'; form-action 'none'"
     )
 
 
