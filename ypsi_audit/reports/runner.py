@@ -186,7 +186,7 @@ def _run_one(
         pm.execute_notebook(
             str(resources.notebook_dir() / f"{name}.ipynb"),
             str(executed),
-            parameters={"spec": spec.to_json()},
+            parameters={"spec": _kernel_spec(spec)},
             progress_bar=False,
             kernel_name="python3",
             log_output=False,
@@ -202,6 +202,12 @@ def _run_one(
     normalise_notebook(executed)
     _write(folder / f"{name}.html", notebook_page(executed, shell))
     progress(f"  {name.replace('_', ' ')} page done")
+
+
+def _kernel_spec(spec: RunSpec) -> str:
+    """The spec as a notebook gets it: where things are on this machine left out (the
+    kernel needs only the work folder), so identical runs give identical notebooks."""
+    return spec.with_(input=Path(spec.input).name, out="", mapping=None).to_json()
 
 
 def _keep_failed(executed: Path, spec: RunSpec) -> Path:
