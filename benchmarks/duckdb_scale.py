@@ -42,6 +42,7 @@ def build_log(rows: int) -> Path:
     if not base.exists():
         write_log(generate(12, 3, 1_000_000, n=1_000_000), base)
     copies = -(-rows // 1_000_000)
+    partial = target.with_name(target.name + ".partial")
     con = duckdb.connect()
     con.execute("SET memory_limit = '4GB'")
     con.execute(
@@ -55,9 +56,10 @@ def build_log(rows: int) -> Path:
                range({copies}) c
           ORDER BY c.range, b.ordinal
           LIMIT {rows}
-        ) TO '{target}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"""
+        ) TO '{partial}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"""
     )
     con.close()
+    partial.rename(target)  # a stopped build leaves no half-written log behind
     return target
 
 

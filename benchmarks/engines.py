@@ -111,7 +111,10 @@ def check(source: Path) -> None:
 def measure(engine: str, mode: str, source: Path, repeats: int) -> dict:
     command = [sys.executable, "-m", "benchmarks.engines", "--worker", engine, mode, str(source)]
     command += ["--repeats", str(repeats)]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        return {"median_s": None, "runs": [], "peak_bytes": None, "error": last}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -134,6 +137,9 @@ def main(argv: list[str] | None = None) -> None:
             for engine in ENGINES:
                 found = measure(engine, mode, source, 3 if size <= 1_000_000 else 1)
                 rows.append({"size": size, "mode": mode, "engine": engine, **found})
+                if found["median_s"] is None:
+                    print(f"{size:>11,} {mode:8} {engine:7} failed: {found['error']}", flush=True)
+                    continue
                 print(
                     f"{size:>11,} {mode:8} {engine:7} {found['median_s']:8.3f} s "
                     f"{found['peak_bytes'] / 2**20:8.0f} MiB",
