@@ -20,9 +20,11 @@ tau-argus for linked tables), and this module derives them:
 - Across tables: when table A's incidents are among table B's and each cell of A lies
   inside one cell of a level of B, each B cell is at least the sum of the A cells inside
   it, and equal to it when they cover it. "Lies inside" is either by definition (B's
-  level counts by some of A's dimensions, with the same values) or because the level's
-  dimensions are functions of A's dimensions over every incident of the frame (as the
-  consistency code fixes the guidance outcome), not merely over A's few incidents.
+  level counts by some of A's dimensions, with the same values) or because the data
+  contract says A's dimensions fix the level's (`Ledger.determines`: the consistency code
+  fixes the guidance outcome), checked on every incident of the frame. A function that
+  merely happens to hold in the data (the one incident of a rare group is also the only
+  one in a setting) is not used: no reader could know it.
 
 What is left out: a cell covered exactly by cells of a table that does not lie inside
 the other table as a whole (say one setting's referred incidents against its split by
@@ -262,11 +264,14 @@ def _placement(
 def _functional(
     ledger: Ledger, fine: View, level: View, fine_spec: Any, coarse_spec: Any
 ) -> np.ndarray | None:
-    """Where each incident-bearing base cell of `fine` lies in `level`, when the level's
-    dimensions are a function of the fine table's over every incident of the frame (not
-    merely over the fine table's incidents); empty cells are left unplaced (-1)."""
+    """Where each incident-bearing base cell of `fine` lies in `level`, when the contract
+    says the fine table's dimensions fix the level's and that holds on every incident of
+    the frame; empty cells are left unplaced (-1)."""
     coarse_dims = [coarse_spec.by[d] for d in level.dims]
     if not fine_spec.by or not coarse_dims:
+        return None
+    fixed = set(fine_spec.by) | {c for f in fine_spec.by for c in ledger.determines.get(f, ())}
+    if not set(coarse_dims) <= fixed:
         return None
     fine_key = _combined(ledger, fine_spec.by)
     coarse_key = _combined(ledger, coarse_dims)

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .identities import Identities
     from .pack import Method, Pack
 
-__all__ = ["NEVER_BLANK", "NOT_RECORDED", "TOTAL", "Cell", "Ledger", "LedgerError"]
+__all__ = ["DETERMINES", "NEVER_BLANK", "NOT_RECORDED", "TOTAL", "Cell", "Ledger", "LedgerError"]
 
 NOT_RECORDED = "not recorded"
 TOTAL = "Total"
@@ -43,6 +43,10 @@ TOTAL = "Total"
 NEVER_BLANK = frozenset(
     {"setting_id", "academic_year", "term", "consistency", "guidance_outcome", "policy"}
 )
+# Columns whose value fixes another's, by the data contract: the consistency code says
+# what the guidance said (under-escalation: the guidance said refer). Tables are linked
+# through these as well as through shared dimensions.
+DETERMINES: dict[str, tuple[str, ...]] = {"consistency": ("guidance_outcome",)}
 FLAG = "flag"  # the pseudo-dimension of a flags table
 ALL_FLAG = "all"  # the flags table's count of every incident it covers
 
@@ -107,13 +111,17 @@ class Ledger:
     """The declared tables and figures of one run, over one incident frame.
 
     `frame` has one row per incident; every column a table uses is read as categories
-    (yes/no for a boolean, "not recorded" for a blank). Tables and figures are declared
+    (yes/no for a boolean, "not recorded" for a blank). `determines` names the columns
+    whose value fixes another column's (default `DETERMINES`). Tables and figures are declared
     first; `publish(method)` then protects the whole ledger at once and returns the
     `Pack` that pages read.
     """
 
-    def __init__(self, frame: pd.DataFrame) -> None:
+    def __init__(
+        self, frame: pd.DataFrame, *, determines: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
         self.frame = frame
+        self.determines = dict(DETERMINES if determines is None else determines)
         self.n = len(frame)
         self._labels: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
         self._filters: dict[str, np.ndarray] = {"all": np.ones(self.n, dtype=bool)}

@@ -13,9 +13,11 @@ a later run starts from it so the same cells keep the same noise.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from ..errors import YpsiError
 from .audit import AuditReport, audit
@@ -23,7 +25,7 @@ from .cellkey import CellKey, record_keys
 from .ledger import Ledger
 from .pack import Pack
 
-__all__ = ["DisclosureError", "Protected", "protect"]
+__all__ = ["DisclosureError", "Protected", "protect", "protect_with"]
 
 MAX_DRAWS = 10
 
@@ -62,11 +64,25 @@ def protect(
 ) -> Protected:
     """The ledger perturbed with cell keys and passed by the audit (see the module
     docstring); raises `DisclosureError` naming the table and cell when no draw passes."""
+    return protect_with(
+        ledger, lambda draw: record_keys(incident_ids, secret, draw),
+        first_draw=first_draw, max_draws=max_draws,
+    )  # fmt: skip
+
+
+def protect_with(
+    ledger: Ledger,
+    keys: Callable[[int], np.ndarray],
+    *,
+    first_draw: int = 0,
+    max_draws: int = MAX_DRAWS,
+) -> Protected:
+    """As `protect`, with the record keys of each draw given by `keys(draw)`."""
     identities = ledger.identities()
     failures: list[str] = []
     for attempt in range(max_draws):
         draw = first_draw + attempt
-        pack = ledger.publish(CellKey(record_keys(incident_ids, secret, draw)))
+        pack = ledger.publish(CellKey(keys(draw)))
         report = audit(pack.for_audit(), identities, ledger.true_counts)
         if report.passed:
             return Protected(pack, report, draw, attempt)

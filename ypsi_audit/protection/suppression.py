@@ -168,13 +168,28 @@ def _choose(
 def _near(
     matrix: sp.csr_matrix, equal: np.ndarray, var: int, hidden: np.ndarray, candidate: np.ndarray
 ) -> list[np.ndarray]:
-    """For a small count the attacker could still pin: in every sum it is part of, one
-    more of the counts still shown must be hidden (one cut per sum)."""
+    """For a small count the attacker could still pin: in every sum it is part of, one more
+    of the counts still shown must be hidden; and so in every sum holding a hidden count of
+    those sums, which could otherwise be worked out and so is as good as shown (one cut
+    per sum)."""
     columns = matrix.tocsc()
+
+    def sums(v: int) -> np.ndarray:
+        rows = columns.indices[columns.indptr[v] : columns.indptr[v + 1]]
+        return rows[equal[rows]]
+
     cuts = []
-    for row in columns.indices[columns.indptr[var] : columns.indptr[var + 1]]:
-        if not equal[row]:
-            continue
+    first = sums(var)
+    seen = set(first.tolist())
+    rows = list(first)
+    for row in first:
+        members = matrix.indices[matrix.indptr[row] : matrix.indptr[row + 1]]
+        for other in members[hidden[members] & candidate[members]]:
+            for more in sums(int(other)):
+                if more not in seen:
+                    seen.add(more)
+                    rows.append(more)
+    for row in rows:
         members = matrix.indices[matrix.indptr[row] : matrix.indptr[row + 1]]
         shown = members[candidate[members] & ~hidden[members]]
         if len(shown):

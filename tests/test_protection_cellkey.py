@@ -1,0 +1,126 @@
+"""Cell-key perturbation: the ptable, record and cell keys, and the method as ONS documents it."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ypsi_audit.protection import CellKey, Exact, Ledger, load_secret, record_keys
+from ypsi_audit.protection.cellkey import KEY_RANGE, default_ptable, pcv, ptable_frame
+
+SECRET = b"a test secret of enough length"
+
+
+def test_the_ptable_never_shows_a_count_from_1_to_4() -> None:
+    table = default_ptable()
+    counts = np.arange(1, table.shape[0])[:, None]
+    shown = counts + table[1:]
+    assert not np.any((shown >= 1) & (shown <= 4))
+    assert np.all(table[0] == 0)
+
+
+def test_small_counts_become_0_or_5_in_proportion() -> None:
+    """A count c from 1 to 4 shows as 5 for about c/5 of the keys: totals stay right on
+    average."""
+    table = default_ptable()
+    for count in range(1, 5):
+        shown = count + table[count]
+        assert set(shown.tolist()) == {0, 5}
+        assert abs(np.mean(shown == 5) - count / 5) < 1 / KEY_RANGE
+
+
+def test_larger_counts_move_by_at_most_two_and_on_average_not_at_all() -> None:
+    table = default_ptable()
+    assert np.abs(table[5:]).max() == 2
+    assert np.all(5 + table[5] >= 5) and np.all(6 + table[6] >= 5)
+    assert abs(table[7:].mean()) < 0.01
+    assert np.mean(table[7:] == 0) == pytest.approx(0.4, abs=0.01)
+
+
+def test_counts_above_750_reuse_rows_501_to_750_as_ons_does() -> None:
+    counts = np.array([1, 750, 751, 1000, 1001])
+    assert pcv(counts).tolist() == [1, 750, 501, 750, 501]
+
+
+def test_record_keys_are_stable_secret_and_redrawn_on_request() -> None:
+    ids = [f"INC-{i:05d}" for i in range(2000)]
+    keys = record_keys(ids, SECRET)
+    assert keys.min() >= 0 and keys.max() < KEY_RANGE
+    assert np.array_equal(keys, record_keys(ids, SECRET))
+    assert np.mean(keys == record_keys(ids, b"another secret of enough length")) < 0.05
+    assert np.mean(keys == record_keys(ids, SECRET, draw=1)) < 0.05
+    with pytest.raises(ValueError, match="16 bytes"):
+        record_keys(ids, b"short")
+
+
+def test_the_secret_is_made_once_owner_only(tmp_path) -> None:
+    path = tmp_path / "keys" / "cell-key.secret"
+    first = load_secret(path)
+    assert len(first) == 32
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert load_secret(path) == first
+
+
+def frame(n: int = 600) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    return pd.DataFrame(
+        {
+            "incident_id": [f"INC-{i}" for i in range(n)],
+            "setting_id": rng.choice([f"S{i:02d}" for i in range(1, 9)], n),
+            "consistency": rng.choice(["consistent_referral", "under_escalation"], n, p=[0.9, 0.1]),
+            "academic_year": rng.choice(["2023-24", "2024-25"], n),
+        }
+    )
+
+
+def test_perturbation_is_the_documented_table_lookup() -> None:
+    """ONS's steps written out with pandas (group, sum the record keys mod 256, look the
+    count and key up in the ptable) give the same numbers as the ledger's one pass."""
+    data = frame()
+    keys = record_keys(data["incident_id"], SECRET)
+    ledger = Ledger(data)
+    ledger.counts("split", ["setting_id", "consistency"])
+    pack = ledger.publish(CellKey(keys))
+    grouped = (
+        data.assign(record_key=keys)
+        .groupby(["setting_id", "consistency"])
+        .agg(pre_sdc_count=("record_key", "size"), ckey=("record_key", "sum"))
+        .reset_index()
+    )
+    grouped["ckey"] = grouped["ckey"] % KEY_RANGE
+    grouped["pcv"] = grouped["pre_sdc_count"]
+    looked_up = grouped.merge(ptable_frame(), on=["pcv", "ckey"], how="left")
+    for row in looked_up.itertuples():
+        published = pack.count("split", setting_id=row.setting_id, consistency=row.consistency)
+        assert published.value == row.pre_sdc_count + row.pvalue
+        assert published.status == "perturbed"
+
+
+def test_the_same_incidents_show_the_same_number_in_every_table() -> None:
+    data = frame()
+    ledger = Ledger(data)
+    ledger.counts("by_consistency", ["setting_id", "consistency"])
+    ledger.counts("by_year", ["setting_id", "academic_year"])
+    pack = ledger.publish(CellKey(record_keys(data["incident_id"], SECRET)))
+    for setting in ledger.values("by_year", "setting_id"):
+        a = pack.count("by_consistency", setting_id=setting)
+        b = pack.count("by_year", setting_id=setting)
+        assert a.value == b.value
+
+
+def test_noise_stays_within_the_ptable_and_empty_cells_stay_empty() -> None:
+    data = frame()
+    ledger = Ledger(data)
+    ledger.counts("split", ["setting_id", "consistency"], values={
+        "consistency": ["consistent_referral", "under_escalation", "no_decision"]})  # fmt: skip
+    truth = ledger.publish(Exact()).table("split")["n"].to_numpy(dtype=float)
+    shown = ledger.publish(CellKey(record_keys(data["incident_id"], SECRET))).table("split")
+    shown = shown["n"].to_numpy(dtype=float)
+    small = (truth >= 1) & (truth <= 4)
+    assert np.all(np.isin(shown[small], [0, 5]))
+    assert np.all(np.abs(shown - truth)[truth >= 5] <= 2)
+    assert np.all(shown[truth == 0] == 0)

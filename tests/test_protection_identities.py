@@ -1,0 +1,125 @@
+"""The relations between cells the ledger derives from their incidents: those a reader can
+know, and none that only a coincidence of the data would give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ypsi_audit.protection import Ledger
+
+
+def frame(n: int = 300, seed: int = 4) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    guidance = rng.choice(["refer_police", "handle_in_setting"], n)
+    referred = rng.random(n) < np.where(guidance == "refer_police", 0.85, 0.1)
+    consistency = np.select(
+        [(guidance == "refer_police") & referred, guidance == "refer_police", referred],
+        ["consistent_referral", "under_escalation", "over_escalation"],
+        "consistent_in_setting",
+    )
+    return pd.DataFrame(
+        {
+            "setting_id": rng.choice(["S01", "S02", "S03", "S04"], n),
+            "academic_year": rng.choice(["2023-24", "2024-25"], n),
+            "guidance_outcome": guidance,
+            "consistency": consistency,
+        }
+    )
+
+
+def relation_holding(ledger: Ledger, lhs, rhs, equal: bool) -> bool:
+    """Whether the derived relations hold `lhs - sum(rhs)` (== 0 or >= 0) as one row."""
+    ids = ledger.identities()
+    want = {int(ids.var_of_cell[ledger.cell_id(lhs)]): 1.0}
+    for cell in rhs:
+        var = int(ids.var_of_cell[ledger.cell_id(cell)])
+        want[var] = want.get(var, 0.0) - 1.0
+    want = {v: c for v, c in want.items() if c}
+    matrix = ids.matrix.tocsr()
+    for row in range(matrix.shape[0]):
+        got = dict(zip(matrix.indices[matrix.indptr[row] : matrix.indptr[row + 1]].tolist(),
+                       matrix.data[matrix.indptr[row] : matrix.indptr[row + 1]].tolist(),
+                       strict=True))  # fmt: skip
+        if got == want and bool(ids.equal[row]) == equal:
+            return True
+    return False
+
+
+def test_every_relation_holds_on_the_true_counts() -> None:
+    ledger = Ledger(frame())
+    ledger.counts("by_setting", ["setting_id", "consistency"])
+    ledger.counts("by_year", ["setting_id", "academic_year"])
+    ledger.counts("guidance", ["guidance_outcome"])
+    ids = ledger.identities()
+    values = ids.matrix @ ids.truth
+    assert np.all(values[ids.equal] == 0) and np.all(values[~ids.equal] >= 0)
+    assert ids.n_relations > 0
+
+
+def test_the_same_totals_in_two_tables_are_one_variable() -> None:
+    ledger = Ledger(frame())
+    ledger.counts("by_setting", ["setting_id", "consistency"])
+    ledger.counts("by_year", ["setting_id", "academic_year"])
+    ids = ledger.identities()
+    for setting in ("S01", "S02", "S03", "S04"):
+        a = ledger.cell_id(ledger.cell("by_setting", setting_id=setting))
+        b = ledger.cell_id(ledger.cell("by_year", setting_id=setting))
+        assert ids.var_of_cell[a] == ids.var_of_cell[b]
+
+
+def test_a_table_total_is_the_sum_of_its_cells() -> None:
+    ledger = Ledger(frame())
+    ledger.counts("by_setting", ["setting_id", "consistency"])
+    codes = ledger.values("by_setting", "consistency")
+    for setting in ("S01", "S04"):
+        parts = [ledger.cell("by_setting", setting_id=setting, consistency=c) for c in codes]
+        assert relation_holding(ledger, ledger.cell("by_setting", setting_id=setting), parts, True)
+
+
+def test_this_year_lies_within_all_years() -> None:
+    data = frame()
+    ledger = Ledger(data)
+    ledger.counts("all", ["setting_id", "consistency"])
+    ledger.counts(
+        "this", ["setting_id", "consistency"], (data["academic_year"] == "2024-25").to_numpy()
+    )
+    whole = ledger.cell("all", setting_id="S02", consistency="under_escalation")
+    part = ledger.cell("this", setting_id="S02", consistency="under_escalation")
+    assert relation_holding(ledger, whole, [part], False)
+
+
+def test_a_dimension_fixed_by_another_over_the_whole_frame_links_the_tables() -> None:
+    """The consistency code fixes the guidance outcome for every incident: the incidents
+    the guidance sends to the police are the consistent referrals plus the under-escalations."""
+    ledger = Ledger(frame())
+    ledger.counts("by_setting", ["setting_id", "consistency"])
+    ledger.counts("guidance", ["guidance_outcome"])
+    refer = ledger.cell("guidance", guidance_outcome="refer_police")
+    parts = [
+        ledger.cell("by_setting", setting_id=s, consistency=c)
+        for s in ("S01", "S02", "S03", "S04")
+        for c in ("consistent_referral", "under_escalation")
+    ]
+    assert relation_holding(ledger, refer, parts, True)
+
+
+def test_coincidences_of_a_few_incidents_are_not_credited_to_the_attacker() -> None:
+    """One incident that happens to be the only one in two unrelated cells: no reader can
+    know that both cells are the same incident, so they stay two variables and no relation
+    joins the tables through it."""
+    data = frame(40, seed=9)
+    data["group"] = "common"
+    data.loc[0, "group"] = "rare"  # the only 'rare' incident ...
+    data.loc[0, "setting_id"] = "S09"  # ... is also the only one in S09
+    ledger = Ledger(data)
+    ledger.counts("groups", ["group"], values={"group": ["common", "rare"]})
+    ledger.counts("settings", ["setting_id"])
+    ids = ledger.identities()
+    rare = ids.var_of_cell[ledger.cell_id(ledger.cell("groups", group="rare"))]
+    s09 = ids.var_of_cell[ledger.cell_id(ledger.cell("settings", setting_id="S09"))]
+    assert rare != s09
+    matrix = ids.matrix.tocsc()
+    rows_rare = set(matrix.indices[matrix.indptr[rare] : matrix.indptr[rare + 1]].tolist())
+    rows_s09 = set(matrix.indices[matrix.indptr[s09] : matrix.indptr[s09 + 1]].tolist())
+    assert not rows_rare & rows_s09
