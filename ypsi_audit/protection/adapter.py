@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .cellkey import CellKey
 from .ledger import Ledger
 from .publish import protect_with
 
@@ -40,7 +41,7 @@ def protector(
 
     def protect(pages_ledger: Any) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
         ledger = shadow_ledger(pages_ledger)
-        done = protect_with(ledger, keys, first_draw=first_draw)
+        done = protect_with(ledger, lambda draw: CellKey(keys(draw)), first_draw=first_draw)
         pages_ledger.audit = {
             **done.report.manifest(),
             "method": done.pack.method_name,

@@ -17,13 +17,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from ..errors import YpsiError
 from .audit import AuditReport, audit
 from .cellkey import CellKey, record_keys
 from .ledger import Ledger
-from .pack import Pack
+from .pack import Method, Pack
 
 __all__ = ["DisclosureError", "Protected", "protect", "protect_with"]
 
@@ -65,24 +63,25 @@ def protect(
     """The ledger perturbed with cell keys and passed by the audit (see the module
     docstring); raises `DisclosureError` naming the table and cell when no draw passes."""
     return protect_with(
-        ledger, lambda draw: record_keys(incident_ids, secret, draw),
+        ledger, lambda draw: CellKey(record_keys(incident_ids, secret, draw)),
         first_draw=first_draw, max_draws=max_draws,
     )  # fmt: skip
 
 
 def protect_with(
     ledger: Ledger,
-    keys: Callable[[int], np.ndarray],
+    method: Callable[[int], Method],
     *,
     first_draw: int = 0,
     max_draws: int = MAX_DRAWS,
 ) -> Protected:
-    """As `protect`, with the record keys of each draw given by `keys(draw)`."""
+    """As `protect`, with the method of each draw given by `method(draw)` (cell-key
+    perturbation with that draw's record keys)."""
     identities = ledger.identities()
     failures: list[str] = []
     for attempt in range(max_draws):
         draw = first_draw + attempt
-        pack = ledger.publish(CellKey(keys(draw)))
+        pack = ledger.publish(method(draw))
         report = audit(pack.for_audit(), identities, ledger.true_counts)
         if report.passed:
             return Protected(pack, report, draw, attempt)

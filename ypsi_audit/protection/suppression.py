@@ -115,31 +115,42 @@ def _choose(
     truth: np.ndarray,
     cuts: list[np.ndarray],
 ) -> np.ndarray:
-    """The cheapest set of candidates to hide so that no equality holding a small count
-    has it as its only hidden cell, and every cut (a set of which one must be hidden)
-    is met."""
+    """The cheapest set of candidates to hide so that no sum (an equality between cells)
+    holds exactly one hidden cell, and every cut (a set of which one must be hidden) is
+    met: the classic rule of cell suppression, over every table at once."""
     n = len(truth)
     cand = np.flatnonzero(candidate)
     position = np.full(n, -1)
     position[cand] = np.arange(len(cand))
-    rows, cols, lows = [], [], []
+    rows: list[int] = []
+    cols: list[int] = []
+    data: list[float] = []
+    lows: list[float] = []
     k = 0
     for r in np.flatnonzero(equal):
         members = matrix.indices[matrix.indptr[r] : matrix.indptr[r + 1]]
-        small = members[primary[members]]
-        if len(small) == 0:
-            continue
-        if len(small) > 1:
-            continue  # two small counts hidden in one sum: neither is alone
+        small = int(primary[members].sum())
         others = members[candidate[members]]
-        rows.extend([k] * len(others))
-        cols.extend(position[others])
-        lows.append(1.0)
-        k += 1
+        if small == 1:  # a small count alone in a sum: hide another of its cells
+            rows.extend([k] * len(others))
+            cols.extend(position[others])
+            data.extend([1.0] * len(others))
+            lows.append(1.0)
+            k += 1
+        elif small == 0 and len(others) > 1:
+            # a count hidden to protect another must not be alone in a sum either:
+            # hidden(c) <= the other hidden cells of the sum
+            for c in others:
+                rows.extend([k] * len(others))
+                cols.extend(position[others])
+                data.extend([-1.0 if o == c else 1.0 for o in others])
+                lows.append(0.0)
+                k += 1
     for cut in cuts:
         members = cut[candidate[cut]]
         rows.extend([k] * len(members))
         cols.extend(position[members])
+        data.extend([1.0] * len(members))
         lows.append(1.0)
         k += 1
     if not len(cand):
@@ -148,7 +159,7 @@ def _choose(
     cost = 1.0 + truth[cand] / (10.0 * scale)
     constraints = ()
     if k:
-        a = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(k, len(cand)))
+        a = sp.csr_matrix((np.asarray(data), (rows, cols)), shape=(k, len(cand)))
         constraints = LinearConstraint(a, np.asarray(lows), np.inf)
     result = milp(
         cost,
