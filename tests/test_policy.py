@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from ypsi_audit.errors import PolicyError
+from ypsi_audit.yamlfile import YamlFileError
 from ypsi_audit.policy import POLICY_DIR, available_policies, load_policy
 
 CHESHIRE = POLICY_DIR / "cheshire-quick-guide.yaml"
@@ -199,7 +200,7 @@ def test_unknown_policy_id_and_bad_files(tmp_path: Path) -> None:
         load_policy(tmp_path / "missing.yaml")
     broken = tmp_path / "broken.yaml"
     broken.write_text("id: x\nfactors: [\n")
-    with pytest.raises(PolicyError, match="is not valid YAML near line"):
+    with pytest.raises(YamlFileError, match=r"broken.yaml, line 3, column 1: the policy file is"):
         load_policy(broken)
 
 

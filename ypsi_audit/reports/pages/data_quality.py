@@ -166,6 +166,23 @@ def _blanks_section(ctx: Context, page: Page, blanks: pd.DataFrame) -> None:
         note="A blank field is not recorded; the guidance cannot use it.",
         name="blank_fields_by_setting",
     )
+    shown = blanks.dropna(subset=["share"])
+    if len(shown):
+        from ..charts import bar_chart
+
+        chart = bar_chart(
+            shown[["field", "share"]].reset_index(drop=True),
+            "field",
+            "share",
+            "How often each field the guidance needs is left blank",
+            "Share of incidents with the field blank",
+        )
+        section.add(
+            "chart",
+            svg=ctx.chart(chart),
+            alt="Bar chart of the share of incidents in which each field the guidance needs "
+            "was left blank, across the trust, largest first.",
+        )
 
 
 def _undecided_section(ctx: Context, page: Page, current: np.ndarray, undecided: Figure) -> None:
