@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from ypsi_audit.errors import PolicyError
-from ypsi_audit.yamlfile import YamlFileError
 from ypsi_audit.policy import POLICY_DIR, available_policies, load_policy
+from ypsi_audit.yamlfile import YamlFileError
 
 CHESHIRE = POLICY_DIR / "cheshire-quick-guide.yaml"
 
