@@ -163,7 +163,7 @@ def test_the_notebook_runs_from_a_copy_and_writes_nothing(tmp_path: Path) -> Non
 
     copy = tmp_path / "notebooks"
     shutil.copytree(resources.notebook_dir(), copy)
-    watched = [copy, resources.notebook_dir(), resources.default_tables_dir()]
+    watched = [copy, resources.notebook_dir(), resources.notebook_dir().parent / "reports"]
     before = [_snapshot(folder) for folder in watched]
     executed = tmp_path / "executed" / "explore.ipynb"
     executed.parent.mkdir()

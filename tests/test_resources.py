@@ -46,16 +46,6 @@ def test_a_checkout_reads_its_own_top_level_folders() -> None:
     assert resources.shared_dir() == PACKAGE / "policies" / "shared"
 
 
-def test_tables_of_a_notebook_run_by_hand_never_go_into_the_package(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    assert resources.default_tables_dir() == ROOT / "reports" / "tables"
-    # As installed from a wheel: the notebooks sit inside the package folder.
-    monkeypatch.setattr(resources, "notebook_dir", lambda: PACKAGE / "notebooks")
-    monkeypatch.chdir(tmp_path)
-    assert resources.default_tables_dir() == tmp_path / "reports" / "tables"
-
-
 def test_a_missing_shipped_file_says_the_installation_is_incomplete() -> None:
     with pytest.raises(YpsiError, match="not installed whole: the expectation suite nope"):
         resources.expectation_suite("nope")

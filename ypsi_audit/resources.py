@@ -76,15 +76,3 @@ def sample_log() -> Path:
     if not path.is_file():
         raise _missing("the sample log", str(path))
     return path
-
-
-def default_tables_dir() -> Path:
-    """Where a notebook opened by hand writes its tables (`ypsi-audit report` names its own).
-
-    In a checkout, `reports/tables` at the top of the repository (ignored by git); in an
-    installed package, never inside the package: `reports/tables` under the current folder.
-    """
-    notebooks = notebook_dir()
-    if notebooks.parent.resolve() == _folder(PACKAGE).resolve():
-        return Path.cwd() / "reports" / "tables"
-    return notebooks.parent / "reports" / "tables"
