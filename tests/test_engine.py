@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -286,3 +287,28 @@ def test_adding_a_present_factor_keeps_refer_police(data: st.DataObject) -> None
     assert out[1] == "refer_police"
     if out[0] == "refer_police":
         assert out[1] == "refer_police"
+
+
+def test_a_rule_may_ask_whether_a_date_or_a_code_is_blank(tmp_path: Path) -> None:
+    import yaml
+
+    from ypsi_audit.policy import POLICY_DIR
+
+    tree = yaml.safe_load((POLICY_DIR / "cheshire-quick-guide.yaml").read_text())
+    tree["id"] = "with-date-rule"
+    tree["recording"].append(
+        {
+            "id": "decision_date_not_recorded",
+            "title": "No decision date",
+            "description": "The date of the decision was not recorded.",
+            "when": {"column": "decided_on", "is": "blank"},
+        }
+    )
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(tree, sort_keys=False))
+    frame = frame_of([{"decided_on": "2025-03-04"}, {}])
+    out = assess(frame, str(path))
+    assert out["recording_gaps"].str.contains("decision_date_not_recorded").tolist() == [
+        False,
+        True,
+    ]

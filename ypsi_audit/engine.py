@@ -341,6 +341,8 @@ class ColumnReader:
             return ("bool", *_bool_masks(self._normalised(series, spec, "boolean")))
         if spec.kind in ("category", "ordinal"):
             return ("codes", self._codes(series, spec))
+        if spec.kind in ("date", "string"):  # a condition may only ask whether it is blank
+            return ("int", np.zeros(self.n, dtype=np.int64), series.notna().to_numpy())
         values = self._normalised(series, spec, "Int64").array
         return ("int", np.asarray(values._data, dtype=np.int64), ~np.asarray(values._mask))
 
