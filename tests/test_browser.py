@@ -130,3 +130,49 @@ def test_hostile_text_reaches_a_page_as_text(tmp_path: Path) -> None:
     found = open_pages(tmp_path / "r", ["index", "data_quality"])
     check(found)
     assert "<svg onload=alert(1)>" in found["index"]["text"]
+
+
+# A4 portrait less the stylesheet's 12 mm side margins, at the browser's 96 pixels per inch.
+A4_PRINT_WIDTH = round((210 - 24) / 25.4 * 96)
+# Anything wider than the page, and any table squeezed so far that a column is too narrow
+# to read a four-digit number in (the stylesheet fits wide tables by narrowing columns).
+WIDER_THAN_PAGE = """() => [
+  ...[...document.querySelectorAll('table, figure, .figures, pre')]
+    .filter(el => el.scrollWidth > document.documentElement.clientWidth + 1)
+    .map(el => 'too wide: ' + (el.querySelector('caption')?.innerText || el.tagName)),
+  ...[...document.querySelectorAll('table')]
+    .filter(t => [...t.querySelectorAll('thead th')].some(th => th.clientWidth < 30))
+    .map(t => 'squeezed: ' + (t.querySelector('caption')?.innerText || 'a table')),
+].map(text => text.slice(0, 90))"""
+
+
+def test_printed_on_a4_no_table_or_chart_is_cut(sample_report: Path) -> None:
+    """With the print stylesheet at A4 width, nothing is wider than the page: no column of
+    any table is lost when a page is printed or saved as PDF."""
+    from playwright.sync_api import sync_playwright
+
+    names = ["index", *sorted(p.stem for p in sample_report.glob("*.html") if p.stem != "index")]
+    with sync_playwright() as play:
+        browser = play.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": A4_PRINT_WIDTH, "height": 1000})
+        page.emulate_media(media="print")
+        for name in names:
+            page.goto((sample_report / f"{name}.html").as_uri())
+            assert page.evaluate(WIDER_THAN_PAGE) == [], name
+        browser.close()
+
+
+def test_pdf_of_every_page(tmp_path: Path) -> None:
+    """--pdf prints the front page and every page to A4 PDFs, offline."""
+    from ypsi_audit import resources
+    from ypsi_audit.cli import main
+
+    out = tmp_path / "set"
+    code = main(["report", str(resources.sample_log()), "--out", str(out), "--pdf",
+                 "--period", "2024-25"])  # fmt: skip
+    assert code == 0
+    pdfs = sorted(p.name for p in out.glob("*.pdf"))
+    assert pdfs == sorted(f"{p.stem}.pdf" for p in out.glob("*.html"))
+    for pdf in out.glob("*.pdf"):
+        data = pdf.read_bytes()
+        assert data.startswith(b"%PDF") and b"/MediaBox [0 0 594.95996 841.91998]" in data
