@@ -118,7 +118,7 @@ class Leaf:
         if self.op == "is_not":
             hit = self._test(ctx).t
             soft = ~(hit | ctx.missing(self.column))
-            return Tri(~hit, hit), Tri(soft, ~soft)
+            return Tri.of(~hit, hit), Tri.of(soft, ~soft)
         if self.op == "is" and self.operand == "blank":
             return Tri.known(ctx.missing(self.column)), Tri.constant(False, ctx.n)
         value = self._test(ctx)
@@ -137,7 +137,7 @@ class Leaf:
             wanted = [self.operand] if self.op in ("is", "is_not") else list(self.operand)
             codes, levels = ctx.codes(self.column)
             hit = _code_in(codes, [levels.index(w) for w in wanted])
-            return Tri(hit, ~hit & (codes >= 0))
+            return Tri.of(hit, ~hit & (codes >= 0))
         compare = COMPARISONS[self.op]
         operand = ctx.resolve(self.operand)
         if kind == "ordinal":
@@ -150,7 +150,7 @@ class Leaf:
                 other, other_known = ctx.ints(self.minus)
                 values, known = values - other, known & other_known
             hit = compare(values, operand)
-        return Tri(hit & known, ~hit & known)
+        return Tri.of(hit & known, ~hit & known)
 
     def columns(self) -> set[str]:
         return {self.column} | ({self.minus} if self.minus else set())
@@ -263,11 +263,11 @@ class Record:
         if column in self._implied:
             return self._implied[column]
         value = self._get(column)
-        tri = value if isinstance(value, Tri) else Tri(value[1], value[2])
+        tri = value if isinstance(value, Tri) else Tri.of(value[1], value[2])
         spec = contract.BY_NAME.get(column)
         if spec is not None and spec.parent is not None:
             # A follow-up left blank after its event did not happen is a "no".
-            tri = Tri(tri.t, tri.f | (self.tri(spec.parent).f & tri.unknown))
+            tri = Tri(tri.tp, tri.fp | (self.tri(spec.parent).fp & tri.up), tri.n)
         self._implied[column] = tri
         return tri
 
