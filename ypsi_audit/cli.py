@@ -104,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Run every report notebook on a log and write, under DIR: an offline HTML page "
             "per report, the executed notebooks, tables/*.csv, the case list for follow-up "
             "and manifest.json. Exit 0: all written; 1: some rows held back (reports still "
-            "written); 2: the file cannot be used; 3: a report notebook failed."
+            "written); 2: the file cannot be used; 3: a report notebook failed; 4: a "
+            "publication failed its disclosure check (nothing written)."
         ),
     )
     report.add_argument("input", metavar="INPUT", help="incident log: .csv, .xlsx or .parquet")
@@ -231,6 +232,13 @@ def _audience_options(command: argparse.ArgumentParser) -> None:
         default=None,
         help="publication only: the smallest count that may be shown (5 to 50; default 5)",
     )
+    command.add_argument(
+        "--secret",
+        metavar="FILE",
+        help="publication only: the trust's cell-key secret file, made the first time "
+        "(default: $YPSI_AUDIT_SECRET, else $XDG_CONFIG_HOME/ypsi-audit/cell-key.secret); "
+        "keep it, and never put it in a report folder or a repository",
+    )
     command.add_argument("--title", help="the trust's name, shown on every page")
     command.add_argument("--pdf", action="store_true", help="also print every page to PDF")
     command.add_argument(
@@ -319,6 +327,7 @@ def _report(args: argparse.Namespace) -> int:
         mapping=args.mapping,
         sheet=args.sheet,
         pdf=args.pdf,
+        secret=args.secret,
     )
     done = run(spec, progress=main_progress)
     return 1 if done.quarantined else 0
@@ -347,6 +356,7 @@ def _impact(args: argparse.Namespace) -> int:
         mapping=args.mapping,
         sheet=args.sheet,
         pdf=args.pdf,
+        secret=args.secret,
         sweep=args.sweep,
     )
     done = run(spec, progress=main_progress)

@@ -7,8 +7,10 @@ same tables on this package's ledger, perturbs every cell with cell keys, has th
 attacker's audit attack the whole pack (drawing the keys again if the noise happened to
 pin a count), and returns, for every table, the numbers to show (NaN where hidden) and
 the marks a page prints instead. The audit's figures for the manifest and the page foot
-are left in the pages' ledger's `audit` dictionary; a pack that no draw makes safe
-raises `DisclosureError` (exit code 4), naming the table and the cell.
+(`summary`, one plain sentence) are left in the pages' ledger's `audit` dictionary; the
+draw of keys that passed goes only to `on_pass` (it is kept beside the secret, never in
+a pack). A pack that no draw makes safe raises `DisclosureError` (exit code 4), naming
+the table and the cell.
 
 The pages' ledger counts only incidents whose values are among a table's orders (others
 are left out of that table); the same is done here, so both count the same incidents.
@@ -24,31 +26,47 @@ import pandas as pd
 
 from .cellkey import CellKey
 from .ledger import Ledger
+from .pack import THRESHOLD
 from .publish import protect_with
 
-__all__ = ["protector", "shadow_ledger"]
+__all__ = ["PAGES_DETERMINE", "protector", "shadow_ledger"]
 
 _OUTSIDE = "\x00outside"  # a label no order holds: the incident is not counted
 TOTAL = "Total"
+# The data contract's fixed links between the pages' columns: a consistency code says
+# what the guidance said (the attacker knows the contract; used only where it holds).
+PAGES_DETERMINE = {"consistency": ("outcome",)}
 
 
 def protector(
-    keys: Callable[[int], np.ndarray], *, first_draw: int = 0
+    keys: Callable[[int], np.ndarray],
+    *,
+    first_draw: int = 0,
+    threshold: int = THRESHOLD,
+    on_pass: Callable[[int], None] | None = None,
 ) -> Callable[[Any], dict[str, tuple[pd.DataFrame, pd.DataFrame]]]:
     """The `protect` callable for `reports.ledger.Ledger.publish_with`: `keys(draw)`
     gives one record key (0-255) per row of the pages' incident frame, e.g.
-    `lambda draw: record_keys(incident_ids, load_secret(path), draw)`."""
+    `lambda draw: record_keys(incident_ids, load_secret(path), draw)`; `on_pass(draw)` is
+    told which draw passed the audit."""
 
     def protect(pages_ledger: Any) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
         ledger = shadow_ledger(pages_ledger)
-        done = protect_with(ledger, lambda draw: CellKey(keys(draw)), first_draw=first_draw)
+        done = protect_with(
+            ledger,
+            lambda draw: CellKey(keys(draw), threshold=threshold),
+            first_draw=first_draw,
+        )
+        foot = done.report.foot()
         pages_ledger.audit = {
             **done.report.manifest(),
             "method": done.pack.method_name,
             "note": done.pack.note,
-            "foot": done.report.foot(),
-            "draw": done.draw,
+            "foot": foot,
+            "summary": f"{done.pack.note} {foot}",
         }
+        if on_pass is not None:
+            on_pass(done.draw)
         return {
             name: _frames(done.pack, name, table) for name, table in pages_ledger.tables.items()
         }
@@ -63,7 +81,7 @@ def shadow_ledger(pages_ledger: Any) -> Ledger:
     frame = pd.DataFrame(
         {column: _labels(incidents[column]) for column in used}, index=incidents.index
     )
-    ledger = Ledger(frame)
+    ledger = Ledger(frame, determines=PAGES_DETERMINE)
     for name, table in pages_ledger.tables.items():
         by = [d for d in (table.rows, table.cols) if d]
         orders = {table.rows: table.row_order} if table.rows else {}

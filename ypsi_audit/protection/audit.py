@@ -64,6 +64,7 @@ class AuditReport:
     solves: int
     ranges: dict[int, tuple[int, int]] = field(default_factory=dict)  # var -> proven range
     exact: set[int] = field(default_factory=set)  # vars whose range is min..max exactly
+    threshold: int = 5  # the smallest count that may be shown
 
     def manifest(self) -> dict[str, Any]:
         return {
@@ -77,19 +78,20 @@ class AuditReport:
         }
 
     def foot(self) -> str:
-        """One sentence for the foot of every published page."""
+        """One plain sentence for the foot of every published page."""
+        small = f"from 1 to {self.threshold - 1}"
         if not self.passed:
             return "This pack failed its disclosure check and must not be published."
         if not self.protected:
             return (
                 f"Disclosure check: none of the {self.cells:,} published counts rests on a "
-                "number from 1 to 4."
+                f"number {small}."
             )
         return (
-            f"Disclosure check: an attacker solving all {self.cells:,} published counts, "
-            f"their totals and figures together could not work out any of the "
-            f"{self.protected:,} numbers from 1 to 4 behind them; each could still be any of "
-            f"at least {self.narrowest} values."
+            f"Disclosure check: all {self.cells:,} published counts, with their totals and "
+            "percentages, were tested together the way someone trying to pick out a child "
+            f"would; none of the {self.protected:,} true counts {small} behind them can be "
+            f"worked out (each could still be any of at least {self.narrowest} values)."
         )
 
 
@@ -144,8 +146,11 @@ def audit(
     truth_cells: np.ndarray,
     *,
     promise: int | None = None,
+    first_failure: bool = False,
 ) -> AuditReport:
-    """Attack the published view; see the module docstring."""
+    """Attack the published view; see the module docstring. With `first_failure`, stop at
+    the first cell found too narrow (enough to refuse a draw of keys; the figures of a
+    refused report are then incomplete)."""
     start = time.perf_counter()
     threshold = view.threshold
     document = dict(view.document)
@@ -231,6 +236,8 @@ def audit(
                     else f"can be narrowed to {width + 1} values, fewer than the method promises"
                 )
                 failures.append(f"{_name(view, identities, int(var))} {what}{unsettled}.")
+                if first_failure:
+                    break
     narrowest = None
     if len(targets) and not failures:
         # Widen the narrowest-looking cells in bulk, then settle them one by one.
@@ -270,6 +277,7 @@ def audit(
         solves=solver.solves,
         ranges={int(v): (int(seen_low[v]), int(seen_high[v])) for v in targets},
         exact=exact,
+        threshold=threshold,
     )
     return report
 

@@ -19,7 +19,8 @@ while the ledger needs keys for any cell, margins included, in one pass; the eva
 
 The ptable shipped with ONS's package (`ptable_10_5_rule.csv`) is not perturbation but
 deterministic rounding (counts under 10 removed, the rest rounded to 5), and the Census
-2021 ptable is not public, so the project has its own, built for a threshold of 5:
+2021 ptable is not public, so the project has its own, built for the run's threshold t
+(5 unless a publication asks for more; t = 5 below):
 
 - a count from 1 to 4 is shown as 5 with probability count/5 and as 0 otherwise, so no
   count from 1 to 4 is ever shown and totals stay right on average;
@@ -27,7 +28,8 @@ deterministic rounding (counts under 10 removed, the rest rounded to 5), and the
   0.2 and 0.1; 5 and 6 move only so far as to stay at 5 or more.
 
 A reader who knows this table learns from a shown 0 that the count is 0 to 4, from a
-shown 5 that it is 1 to 7, and from a shown v ≥ 6 that it is within 2 of v.
+shown 5 that it is 1 to 7, and from a shown v ≥ 6 that it is within 2 of v. With a
+threshold t, read t for 5 and t − 1 for 4 throughout.
 """
 
 from __future__ import annotations
@@ -61,15 +63,17 @@ MAX_PCV = 750  # ptable rows, reused above 750 as ONS does
 WRAP_FROM, WRAP_PERIOD = 501, 250
 # Noise for counts of 7 or more, and for 5 and 6 (kept at 5 or more): (step, probability).
 _NOISE = ((-2, 0.1), (-1, 0.2), (0, 0.4), (1, 0.2), (2, 0.1))
-_NOISE_SMALL = {5: ((0, 0.6), (1, 0.25), (2, 0.15)), 6: ((-1, 0.2), (0, 0.45), (1, 0.2), (2, 0.15))}
+# Counts at the threshold and one above it, by how far above it they are.
+_NOISE_SMALL = {0: ((0, 0.6), (1, 0.25), (2, 0.15)), 1: ((-1, 0.2), (0, 0.45), (1, 0.2), (2, 0.15))}
 _ROTATE = 97  # each count reads the cell keys from its own starting point
 
 
 def default_ptable(threshold: int = THRESHOLD) -> np.ndarray:
     """The project's ptable as an array: `table[pcv, ckey]` is the noise added to a count
-    whose perturbation cell value is `pcv` (row 0, for empty cells, is all zero)."""
-    if threshold != THRESHOLD:
-        raise ValueError("the shipped ptable is built for a threshold of 5")
+    whose perturbation cell value is `pcv` (row 0, for empty cells, is all zero). No count
+    from 1 to `threshold` − 1 is ever shown."""
+    if not THRESHOLD <= threshold <= MAX_PCV // 2:
+        raise ValueError(f"a ptable needs a threshold from {THRESHOLD} to {MAX_PCV // 2}")
     table = np.zeros((MAX_PCV + 1, KEY_RANGE), dtype=np.int64)
     keys = np.arange(KEY_RANGE)
     for count in range(1, MAX_PCV + 1):
@@ -78,7 +82,7 @@ def default_ptable(threshold: int = THRESHOLD) -> np.ndarray:
             up = position < round(KEY_RANGE * count / threshold)
             table[count] = np.where(up, threshold - count, -count)
             continue
-        steps = _NOISE_SMALL.get(count, _NOISE)
+        steps = _NOISE_SMALL.get(count - threshold, _NOISE)
         edges = np.round(np.cumsum([p for _, p in steps]) * KEY_RANGE).astype(int)
         chosen = np.searchsorted(edges, position, side="right")
         table[count] = np.array([s for s, _ in steps])[chosen]
@@ -155,11 +159,16 @@ class CellKey:
 
     name = "cell-key perturbation"
 
-    def __init__(self, keys: np.ndarray, ptable: np.ndarray | None = None) -> None:
+    def __init__(
+        self, keys: np.ndarray, ptable: np.ndarray | None = None, *, threshold: int = THRESHOLD
+    ) -> None:
         self.keys = np.asarray(keys, dtype=np.int64)
         if self.keys.size and (self.keys.min() < 0 or self.keys.max() >= KEY_RANGE):
             raise ValueError("record keys must be 0 to 255")
-        self.ptable = default_ptable() if ptable is None else np.asarray(ptable, dtype=np.int64)
+        self.threshold = threshold
+        self.ptable = (
+            default_ptable(threshold) if ptable is None else np.asarray(ptable, dtype=np.int64)
+        )
 
     @classmethod
     def for_incidents(cls, incident_ids: Sequence[Any], secret: bytes) -> CellKey:
@@ -185,12 +194,16 @@ class CellKey:
             "wrap_from": WRAP_FROM,
             "wrap_period": WRAP_PERIOD,
             "promise": 1,
+            "threshold": self.threshold,
         }
 
     def note(self) -> str:
+        t = self.threshold
         return (
-            "Counts are perturbed with the Office for National Statistics' cell-key method: "
-            "a count from 1 to 4 is shown as 0 or 5, other counts may be up to 2 more or less "
-            "than the true number, and the same count is always shown the same way, so totals "
-            "need not equal the sum of their parts. Rates are worked out from the counts shown."
+            "Every count is adjusted a little with the Office for National Statistics' "
+            f"cell-key method so that no child can be picked out: a count from 1 to {t - 1} "
+            f"is shown as 0 or {t}, any other count may be shown up to 2 higher or lower than "
+            "it is, and the same incidents are always shown the same way. So a total can "
+            "differ a little from the sum of its parts, and percentages are worked out from "
+            "the counts shown."
         )

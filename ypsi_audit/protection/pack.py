@@ -219,6 +219,7 @@ class Pack:
             dict(self.figure_values),
             dict(self.figure_texts),
             dict(self.document),
+            int(self.document.get("threshold", THRESHOLD)),
         )
 
     def identities(self) -> Identities:

@@ -35,12 +35,13 @@ class DisclosureError(YpsiError):
 
     def __init__(self, failures: Sequence[str], draws: int) -> None:
         self.failures = list(failures)
-        first = self.failures[0] if self.failures else "the audit failed"
-        more = f" ({len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
+        first = (self.failures[0] if self.failures else "the audit failed").rstrip(".")
+        more = len(self.failures) - 1
+        others = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         super().__init__(
-            f"The publication pack failed its disclosure check after {draws} draw(s) of cell "
-            f"keys: {first}{more} No publication pack was written; report this to the "
-            "toolkit's maintainers with the run's manifest."
+            f"the publication pack failed its disclosure check after {draws} draw(s) of cell "
+            f"keys: {first}{others}. No publication pack was written; report this to the "
+            "toolkit's maintainers."
         )
 
 

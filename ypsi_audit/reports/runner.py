@@ -119,7 +119,7 @@ def _build(log: Any, spec: RunSpec, names: Sequence[str]) -> tuple[dict, Any, di
     if spec.publication:
         from .protect import protector
 
-        protect = protector(spec)
+        protect = protector(spec, log)
     pages, ledger = build_pages(log, spec, names, protect=protect)
     return pages, ledger, dict(ledger.audit)
 

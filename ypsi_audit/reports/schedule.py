@@ -47,6 +47,7 @@ JOB_KEYS = (
     "sheet",
     "pdf",
     "compare_with",
+    "secret",
 )
 REQUIRED = ("name", "input")
 NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -267,6 +268,9 @@ def _job(path: str, number: int, body: Any, base: Path, reports: Path, today: da
     mapping = checked.text("mapping")
     if mapping is not None:
         options["mapping"] = str(base / mapping)
+    secret = checked.text("secret")  # the cell-key secret file, relative to this file
+    if secret is not None:
+        options["secret"] = str(base / Path(secret).expanduser())
     out = checked.pattern("out", DEFAULT_OUT)
     job = Job(
         name=name,

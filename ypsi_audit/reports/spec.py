@@ -85,6 +85,9 @@ class RunSpec:
     input_sha256: str = ""
     work: str = ""  # set by the runner: the private folder holding the assessed rows
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # publication: the trust's cell-key secret file (None: the default, see reports/protect);
+    # where it lives is never written into a report set (left out of `to_dict`)
+    secret: str | None = None
 
     # ------------------------------------------------------------------ building
 
@@ -108,6 +111,7 @@ class RunSpec:
         sheet: str | None = None,
         pdf: bool = False,
         sweep: str | None = None,
+        secret: str | Path | None = None,
     ) -> RunSpec:
         """Check every option and resolve the policies; raise SpecError (one sentence)."""
         chosen = PolicyRef.resolve(policy, params)
@@ -139,6 +143,7 @@ class RunSpec:
             sheet=sheet,
             pdf=bool(pdf),
             sweep=swept,
+            secret=None if secret is None else str(secret),
         )
 
     def with_(self, **changes: Any) -> RunSpec:
@@ -168,6 +173,7 @@ class RunSpec:
     def to_dict(self, *, stable: bool = False) -> dict[str, Any]:
         """Plain data; `stable` leaves out where the files are (not what the run means)."""
         data = asdict(self)
+        data.pop("secret", None)  # where the secret lives stays on this machine
         if stable:
             for key in ("input", "out", "work", "mapping"):
                 data.pop(key, None)
