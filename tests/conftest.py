@@ -10,6 +10,17 @@ import pytest
 from ypsi_audit import resources
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cell_key_secret(tmp_path_factory: pytest.TempPathFactory):
+    """Publication runs in tests use a secret in an owner-only temporary folder, never the
+    tester's own configuration folder."""
+    folder = tmp_path_factory.mktemp("secret")
+    folder.chmod(0o700)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("YPSI_AUDIT_SECRET", str(folder / "cell-key.secret"))
+        yield
+
+
 def _run(out: Path, **options) -> Path:
     from ypsi_audit.reports.runner import run
     from ypsi_audit.reports.spec import RunSpec

@@ -1,0 +1,67 @@
+"""The trust's cell-key secret for publication runs (ypsi_audit/reports/protect.py)."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from ypsi_audit import resources
+from ypsi_audit.reports.protect import SecretError, read_draw, secret_path
+from ypsi_audit.reports.runner import run
+from ypsi_audit.reports.spec import RunSpec
+
+
+def _spec(out: Path, secret: Path) -> RunSpec:
+    return RunSpec.build(
+        "report",
+        input=str(resources.sample_log()),
+        out=str(out),
+        audience="publication",
+        secret=str(secret),
+    )
+
+
+def test_the_secret_is_made_owner_only_and_never_named_in_the_set(tmp_path: Path) -> None:
+    folder = tmp_path / "config"
+    secret = folder / "cell-key.secret"
+    out = tmp_path / "pack"
+    run(_spec(out, secret), progress=lambda _: None)
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert len(secret.read_bytes()) >= 16
+    manifest = (out / "manifest.json").read_text(encoding="utf-8")
+    assert str(secret) not in manifest and "cell-key.secret" not in manifest
+    assert "Disclosure check" in (out / "index.html").read_text(encoding="utf-8")
+    assert json.loads(manifest)["audience"] == "publication"
+    assert read_draw(secret) >= 0
+
+
+def test_a_secret_others_can_read_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "cell-key.secret"
+    secret.write_bytes(b"x" * 32)
+    secret.chmod(0o644)
+    with pytest.raises(SecretError, match="chmod 600"):
+        run(_spec(tmp_path / "pack", secret), progress=lambda _: None)
+    assert not (tmp_path / "pack").exists()
+
+
+def test_a_secret_inside_the_report_folder_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "pack"
+    with pytest.raises(SecretError, match="inside the report folder"):
+        run(_spec(out, out / "cell-key.secret"), progress=lambda _: None)
+
+
+def test_the_secret_path_follows_option_then_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("YPSI_AUDIT_SECRET", str(tmp_path / "env.secret"))
+    given = RunSpec.build("report", input="log.csv", out="o", secret=str(tmp_path / "opt"))
+    assert secret_path(given) == tmp_path / "opt"
+    plain = RunSpec.build("report", input="log.csv", out="o")
+    assert secret_path(plain) == tmp_path / "env.secret"
+    monkeypatch.delenv("YPSI_AUDIT_SECRET")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    assert secret_path(plain) == tmp_path / "xdg" / "ypsi-audit" / "cell-key.secret"
