@@ -54,4 +54,3 @@ NO_FACTORS: dict[str, Any] = {
     "harassment": False,
     "grooming_or_exploitation_suspected": False,
 }
-
