@@ -146,11 +146,8 @@ def audit(
     truth_cells: np.ndarray,
     *,
     promise: int | None = None,
-    first_failure: bool = False,
 ) -> AuditReport:
-    """Attack the published view; see the module docstring. With `first_failure`, stop at
-    the first cell found too narrow (enough to refuse a draw of keys; the figures of a
-    refused report are then incomplete)."""
+    """Attack the published view; see the module docstring."""
     start = time.perf_counter()
     threshold = view.threshold
     document = dict(view.document)
@@ -236,8 +233,6 @@ def audit(
                     else f"can be narrowed to {width + 1} values, fewer than the method promises"
                 )
                 failures.append(f"{_name(view, identities, int(var))} {what}{unsettled}.")
-                if first_failure:
-                    break
     narrowest = None
     if len(targets) and not failures:
         # Widen the narrowest-looking cells in bulk, then settle them one by one.
