@@ -36,7 +36,7 @@ import numpy as np
 
 from . import contract
 from .errors import PolicyError, closest
-from .tristate import Tri, all_of, any_of
+from .tristate import Tri, all_of, any_of, pack
 
 BRANCHES = ("all", "any", "not", "first_recorded")
 OPERATORS = ("is", "is_not", "one_of", "less_than", "at_most", "at_least", "greater_than")
@@ -116,11 +116,11 @@ class Leaf:
         and `is: blank` never holds.
         """
         if self.op == "is_not":
-            hit = self._test(ctx).t
-            soft = ~(hit | ctx.missing(self.column))
-            return Tri.of(~hit, hit), Tri.of(soft, ~soft)
+            hit = self._test(ctx).tp
+            soft = ~(hit | ctx.blank(self.column))
+            return Tri.decided(~hit, ctx.n), Tri.decided(soft, ctx.n)
         if self.op == "is" and self.operand == "blank":
-            return Tri.known(ctx.missing(self.column)), Tri.constant(False, ctx.n)
+            return Tri.decided(ctx.blank(self.column), ctx.n), Tri.constant(False, ctx.n)
         value = self._test(ctx)
         return value, value
 
@@ -128,7 +128,7 @@ class Leaf:
         """The test with a blank value unknown; `is_not` is tested as `is` (and negated
         by `evaluate_both`)."""
         if self.operand == "blank":
-            return Tri.known(ctx.missing(self.column))
+            return Tri.decided(ctx.blank(self.column), ctx.n)
         kind = ctx.kind(self.column)
         if kind == "bool":
             value = ctx.tri(self.column)
@@ -240,7 +240,7 @@ class Record:
         derived: Mapping[str, Any] | None = None,
     ) -> None:
         self._arrays = (
-            arrays  # column name -> ("bool", t, f) | ("codes", codes) | ("int", v, known)
+            arrays  # column name -> Tri (booleans) | ("codes", codes) | ("int", v, known)
         )
         self.n = n
         self.params = dict(params)
@@ -262,8 +262,7 @@ class Record:
     def tri(self, column: str) -> Tri:
         if column in self._implied:
             return self._implied[column]
-        value = self._get(column)
-        tri = value if isinstance(value, Tri) else Tri.of(value[1], value[2])
+        tri = self._get(column)
         spec = contract.BY_NAME.get(column)
         if spec is not None and spec.parent is not None:
             # A follow-up left blank after its event did not happen is a "no".
@@ -280,15 +279,14 @@ class Record:
         value = self._get(column)
         return value[1], value[2]
 
-    def missing(self, column: str) -> np.ndarray:
-        """Where the record itself is blank (before any follow-up is implied)."""
+    def blank(self, column: str) -> np.ndarray:
+        """Packed: where the record itself is blank (before any follow-up is implied)."""
         kind = self.kind(column)
         if kind == "bool":
-            value = self._get(column)
-            return value.unknown if isinstance(value, Tri) else ~(value[1] | value[2])
+            return self._get(column).up
         if kind in ("category", "ordinal"):
-            return self.codes(column)[0] < 0
-        return ~self.ints(column)[1]
+            return pack(self.codes(column)[0] < 0)
+        return pack(~self.ints(column)[1])
 
     def resolve(self, operand: Any) -> Any:
         return self.params[operand.name] if isinstance(operand, Param) else operand

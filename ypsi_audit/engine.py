@@ -12,8 +12,9 @@ row, so a million rows cost a handful of string joins.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ from . import contract, states
 from .conditions import Record
 from .errors import InputError
 from .policy import DEFAULT_POLICY, Policy, load_policy
-from .tristate import Tri, all_of, any_of
+from .tristate import Tri, all_of, any_of, label_rows, pack, row_bits, unpack
 
 REFER, HANDLE, INSUFFICIENT = range(3)  # positions in contract.OUTCOMES
 _C = {name: code for code, name in enumerate(contract.CONSISTENCY)}
@@ -45,6 +46,16 @@ def _consistency_table() -> np.ndarray:
 
 
 CONSISTENCY_TABLE = _consistency_table()
+_CONSISTENCY_FLAT = CONSISTENCY_TABLE.ravel()
+
+
+def consistency_codes(outcome: np.ndarray, referred: Tri, allowed: Tri) -> np.ndarray:
+    """Consistency positions from the outcome and the two referral states: one lookup in
+    the flattened table (outcome * 9 + referred * 3 + allowed, all under 27)."""
+    index = outcome * np.int8(9)
+    index += referred.codes() * np.int8(3)
+    index += allowed.codes()
+    return np.take(_CONSISTENCY_FLAT, index)
 
 
 @dataclass(frozen=True)
@@ -69,22 +80,23 @@ class Evaluation:
     def n(self) -> int:
         return len(self.outcome)
 
-    def requirement_codes(self) -> np.ndarray:
-        """(incidents, requirements) codes of `states.REQUIREMENT`: not done where a step
-        was recorded as not done, not recorded where only blanks make the gap, unsettled
+    def requirement_codes(self) -> list[np.ndarray]:
+        """Per requirement, int8 codes of `states.REQUIREMENT`: not done where a step was
+        recorded as not done, not recorded where only blanks make the gap, unsettled
         where the record cannot say, met where it applies and holds, else not applicable."""
         columns = []
         for strict, lenient, applies in zip(
             self.recording, self.recording_lenient, self.applies, strict=True
         ):
-            code = np.where(applies.t, states.MET, states.NOT_APPLICABLE).astype(np.int8)
-            code[strict.unknown] = states.UNSETTLED
-            code[strict.t] = states.NOT_RECORDED
-            code[strict.t & lenient.t] = states.NOT_DONE
-            columns.append(code)
-        if not columns:
-            return np.zeros((self.n, 0), dtype=np.int8)
-        return np.column_stack(columns)
+            unsettled = strict.up
+            choices = [
+                (applies.tp & ~(strict.tp | unsettled), states.MET),
+                (strict.tp & lenient.tp, states.NOT_DONE),
+                (strict.tp & ~lenient.tp, states.NOT_RECORDED),
+                (unsettled, states.UNSETTLED),
+            ]
+            columns.append(label_rows(choices, self.n))
+        return columns
 
     def states(self, index: pd.Index | None = None) -> pd.DataFrame:
         """Every rule's state as an int8 column (names and codes in `states.py`)."""
@@ -96,8 +108,8 @@ class Evaluation:
             for rule, value in zip(self.policy.rules(section), values, strict=True):
                 columns[states.column(section, rule.id)] = tri_codes(value)
         codes = self.requirement_codes()
-        for k, rule in enumerate(self.policy.recording):
-            columns[states.column("recording", rule.id)] = codes[:, k]
+        for rule, code in zip(self.policy.recording, codes, strict=True):
+            columns[states.column("recording", rule.id)] = code
         columns[states.EXPERIMENTAL] = tri_codes(self.experimental)
         columns[states.REFERRED] = tri_codes(self.referred)
         columns[states.ALLOWED] = tri_codes(self.allowed)
@@ -108,9 +120,7 @@ class Evaluation:
 
 def tri_codes(value: Tri) -> np.ndarray:
     """A Tri as int8 codes: 0 absent, 1 present, 2 unknown."""
-    return np.where(
-        value.t, states.PRESENT, np.where(value.f, states.ABSENT, states.UNKNOWN)
-    ).astype(np.int8)
+    return value.choose(states.PRESENT, states.ABSENT, states.UNKNOWN)
 
 
 def evaluate(
@@ -130,7 +140,7 @@ def evaluate(
     experimental = _all(criteria, n)
     referred = policy.referral.referred.evaluate(record)
     allowed = policy.referral.allowed.evaluate(record)
-    consistency = CONSISTENCY_TABLE[outcome, tri_codes(referred), tri_codes(allowed)]
+    consistency = consistency_codes(outcome, referred, allowed)
     record.derived["guidance_outcome"] = ("codes", outcome)
     record.derived["experimental"] = experimental
     record.derived["referral_criterion"] = criterion
@@ -184,13 +194,13 @@ def output_frame(frame: pd.DataFrame, ev: Evaluation, *, with_states: bool = Fal
     out = frame.assign(
         policy=pd.Categorical.from_codes(np.zeros(len(frame), np.int8), [ev.policy.label]),
         guidance_outcome=pd.Categorical.from_codes(ev.outcome, contract.OUTCOMES),
-        aggravating_factors=id_lists([f.t for f in ev.factors], factor_ids),
-        unknown_factors=id_lists([f.unknown for f in ev.factors], factor_ids),
+        aggravating_factors=id_lists([f.tp for f in ev.factors], factor_ids, ev.n),
+        unknown_factors=id_lists([f.up for f in ev.factors], factor_ids, ev.n),
         experimental=ev.experimental.as_boolean(),
         consistency=pd.Categorical.from_codes(ev.consistency, contract.CONSISTENCY),
-        recording_gaps=id_lists([g.t for g in ev.recording], gap_ids),
+        recording_gaps=id_lists([g.tp for g in ev.recording], gap_ids, ev.n),
         recording_gap_status=gap_status(ev.recording, ev.recording_lenient, gap_ids),
-        recording_unknown=id_lists([g.unknown for g in ev.recording], gap_ids),
+        recording_unknown=id_lists([g.up for g in ev.recording], gap_ids, ev.n),
     )
     if not with_states:
         return out
@@ -246,8 +256,7 @@ def guidance_outcome(factors: Sequence[Tri], n: int, combined: Tri | None = None
     unknown, else handle_in_setting: the Kleene `or` of the factors, spelled out."""
     if combined is None:
         combined = _any(factors, n)
-    refer, handle, insufficient = (np.int8(c) for c in (REFER, HANDLE, INSUFFICIENT))
-    return np.where(combined.f, handle, np.where(combined.t, refer, insufficient))
+    return combined.choose(REFER, HANDLE, INSUFFICIENT)
 
 
 def _any(parts: Sequence[Tri], n: int) -> Tri:
@@ -259,36 +268,90 @@ def _all(parts: Sequence[Tri], n: int) -> Tri:
 
 
 MAX_RULES = 31  # per policy section
+SPELL_ALL_UP_TO = 8  # rules: every combination is spelled out in advance
+SPELL_STATUS_UP_TO = 6  # recording rules: every gap status (3 ** 6 = 729) spelled in advance
 
 
-def id_lists(masks: Sequence[np.ndarray], ids: Sequence[str]) -> pd.Categorical:
-    """`;`-joined ids of the masks set on each row, in policy order.
+def id_lists(packed: Sequence[np.ndarray], ids: Sequence[str], n: int) -> pd.Categorical:
+    """`;`-joined ids of the (packed) masks set on each row, in policy order.
 
-    Rows are reduced to one integer of bits, the distinct integers are spelled out once,
-    and the result is a categorical over those spellings.
+    Rows are reduced to one integer of bits. With few rules, that integer is already the
+    code into every possible spelling (made once per list of ids); with more, the
+    distinct integers are found and spelled out once.
     """
     _check_size(ids)
-    codes, uniques = _factorize(_pack(masks))
-    labels = [";".join(i for k, i in enumerate(ids) if (u >> k) & 1) for u in uniques.tolist()]
-    return pd.Categorical.from_codes(codes, labels, validate=False)
+    if len(ids) <= SPELL_ALL_UP_TO:
+        return _categorical(row_bits(list(packed), n), _every_list(tuple(ids)))
+    codes, uniques = _factorize(_pack([unpack(bits, n) for bits in packed]))
+    return pd.Categorical.from_codes(codes, _spell(uniques.tolist(), ids), validate=False)
 
 
 def gap_status(strict: Sequence[Tri], lenient: Sequence[Tri], ids: Sequence[str]) -> pd.Categorical:
     """`id:not_done` where a step was recorded as not done, `id:not_recorded` where the
     gap comes only from blanks; one entry for each gap, in the order of recording_gaps."""
     _check_size(ids)
-    gaps = [g.t for g in strict]
-    not_done = [g.t & soft.t for g, soft in zip(strict, lenient, strict=True)]
-    codes, uniques = _factorize(_pack([*gaps, *not_done]))  # bit k: gap, k + len: not done
-    labels = []
-    for u in uniques.tolist():
-        parts = []
-        for k, rule_id in enumerate(ids):
-            if (u >> k) & 1:
-                state = "not_done" if (u >> (k + len(ids))) & 1 else "not_recorded"
-                parts.append(f"{rule_id}:{state}")
-        labels.append(";".join(parts))
+    gaps = [g.tp for g in strict]
+    not_done = [g.tp & soft.tp for g, soft in zip(strict, lenient, strict=True)]
+    n = strict[0].n if strict else 0
+    if len(ids) <= SPELL_STATUS_UP_TO:  # bit k: gap, bit k + len: not done
+        bits = row_bits([*gaps, *not_done], n)
+        digits, labels = _every_status(tuple(ids))
+        return _categorical(np.take(digits, bits), labels)
+    codes, uniques = _factorize(_pack([unpack(b, n) for b in (*gaps, *not_done)]))
+    labels = [_status_label(_digits(u, len(ids)), ids) for u in uniques.tolist()]
     return pd.Categorical.from_codes(codes, labels, validate=False)
+
+
+def _categorical(codes: np.ndarray, labels: tuple[str, ...]) -> pd.Categorical:
+    """Codes into every possible spelling, as a categorical of the spellings that occur
+    (so a value count or a Parquet dictionary lists no combination nobody has)."""
+    seen = np.zeros(len(labels), dtype=bool)
+    seen[codes] = True
+    used = np.flatnonzero(seen)
+    narrow = np.int8 if len(used) <= 127 else np.int16
+    renumber = np.full(len(labels), -1, dtype=narrow)
+    renumber[used] = np.arange(len(used), dtype=narrow)
+    kept = [labels[k] for k in used.tolist()]
+    return pd.Categorical.from_codes(np.take(renumber, codes), kept, validate=False)
+
+
+@cache
+def _every_list(ids: tuple[str, ...]) -> tuple[str, ...]:
+    """The spelling of every combination of `ids`, indexed by its bits."""
+    return tuple(_spell(range(1 << len(ids)), ids))
+
+
+def _spell(values: Iterable[int], ids: Sequence[str]) -> list[str]:
+    return [";".join(i for k, i in enumerate(ids) if (u >> k) & 1) for u in values]
+
+
+@cache
+def _every_status(ids: tuple[str, ...]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Every gap status as base-3 digits (0 no gap, 1 not recorded, 2 not done, rule k
+    the k-th digit) with its spelling; and, for each pattern of bits (gaps, then not
+    done), the number of its status. Not done never comes without its gap."""
+    width = len(ids)
+    labels = tuple(_status_label(_base3(u, width), ids) for u in range(3**width))
+    gaps = np.arange(1 << (2 * width)) & ((1 << width) - 1)
+    done = (np.arange(1 << (2 * width)) >> width) & gaps
+    number = np.zeros_like(gaps)
+    for k in range(width):
+        number += 3**k * (((gaps >> k) & 1) + ((done >> k) & 1))
+    return number.astype(np.int16), labels
+
+
+def _base3(u: int, width: int) -> list[int]:
+    return [(u // 3**k) % 3 for k in range(width)]
+
+
+def _digits(u: int, width: int) -> list[int]:
+    """A pattern of bits (gaps, then not done) as one state per rule (as `_base3`)."""
+    return [((u >> k) & 1) + ((u >> (k + width)) & 1) for k in range(width)]
+
+
+def _status_label(states_: Sequence[int], ids: Sequence[str]) -> str:
+    names = {1: "not_recorded", 2: "not_done"}
+    return ";".join(f"{i}:{names[s]}" for i, s in zip(ids, states_, strict=True) if s)
 
 
 def _check_size(ids: Sequence[str]) -> None:
@@ -338,7 +401,7 @@ class ColumnReader:
             return self._blank(spec.kind)
         series = self.frame[column]
         if spec.kind == "bool":
-            return ("bool", *_bool_masks(self._normalised(series, spec, "boolean")))
+            return _bool_tri(self._normalised(series, spec, "boolean"))
         if spec.kind in ("category", "ordinal"):
             return ("codes", self._codes(series, spec))
         if spec.kind in ("date", "string"):  # a condition may only ask whether it is blank
@@ -349,7 +412,7 @@ class ColumnReader:
     def _blank(self, kind: str) -> tuple:
         empty = np.zeros(self.n, dtype=bool)
         if kind == "bool":
-            return ("bool", empty, empty)
+            return Tri.constant(None, self.n)
         if kind == "int":
             return ("int", np.zeros(self.n, dtype=np.int64), empty)
         return ("codes", np.full(self.n, -1, dtype=np.int16))
@@ -376,8 +439,8 @@ class ColumnReader:
         return codes
 
 
-def _bool_masks(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _bool_tri(series: pd.Series) -> Tri:
+    """A nullable boolean column as a Tri, packed before any per-row work is done."""
     array = series.array
-    known = ~np.asarray(array._mask)
-    true = np.asarray(array._data) & known
-    return true, known ^ true
+    value, blank = pack(np.asarray(array._data)), pack(np.asarray(array._mask))
+    return Tri(value & ~blank, ~(value | blank), len(series))

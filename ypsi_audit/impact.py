@@ -20,15 +20,14 @@ import pandas as pd
 from . import contract
 from .conditions import Record
 from .engine import (
-    CONSISTENCY_TABLE,
     HANDLE,
     INSUFFICIENT,
     REFER,
     ColumnReader,
     Evaluation,
+    consistency_codes,
     evaluate,
     guidance_outcome,
-    tri_codes,
 )
 from .errors import PolicyError, YpsiError
 from .policy import Policy, load_policy
@@ -164,9 +163,9 @@ def sweep_points(
         record.params[name] = value
         outcome = guidance_outcome([fixed, *(r.condition.evaluate(record) for r in moving)], n)
         if referral_moves or referred is None:
-            referred = tri_codes(referral.referred.evaluate(record))
-            allowed = tri_codes(referral.allowed.evaluate(record))
-        yield SweepPoint(value, outcome, CONSISTENCY_TABLE[outcome, referred, allowed])
+            referred = referral.referred.evaluate(record)
+            allowed = referral.allowed.evaluate(record)
+        yield SweepPoint(value, outcome, consistency_codes(outcome, referred, allowed))
 
 
 def sweep(

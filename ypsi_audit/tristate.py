@@ -30,9 +30,47 @@ def unpack(bits: np.ndarray, n: int) -> np.ndarray:
     return np.unpackbits(bits, count=n, bitorder="little").view(bool)
 
 
-def unpack_u8(bits: np.ndarray, n: int) -> np.ndarray:
-    """Packed bits as 0/1 bytes, one per row: ready to shift and add."""
-    return np.unpackbits(bits, count=n, bitorder="little")
+# A packed mask unpacked to one 0/1 byte per row and read eight bytes at a time as a
+# uint64 "lane". Arithmetic on lanes is byte-local as long as no byte leaves 0..255, so
+# small per-row codes are built eight rows per operation, then viewed as bytes.
+_ONES = np.full(8, 1, dtype=np.uint8).view(np.uint64)[0]  # every byte 1
+
+
+def lanes(bits: np.ndarray) -> np.ndarray:
+    """Packed bits as lanes: one uint64 per packed byte, each of its bytes 0 or 1."""
+    return np.unpackbits(bits, bitorder="little").view(np.uint64)
+
+
+def rows(lane_values: np.ndarray, n: int) -> np.ndarray:
+    """Lanes back to one uint8 per row (the first `n` rows)."""
+    return lane_values.view(np.uint8)[:n]
+
+
+def label_rows(choices: list[tuple[np.ndarray, int]], n: int) -> np.ndarray:
+    """One int8 per row: the value (0 to 127) of the packed mask set on that row, 0 where
+    none is. The masks must be disjoint; eight rows are labelled per operation."""
+    size = (n + 7) // 8
+    out = np.zeros(size, dtype=np.uint64)
+    for bits, value in choices:
+        out |= lanes(bits[:size]) * np.uint64(value)  # 0/1 bytes times a byte-sized value
+    return rows(out, n).view(np.int8)
+
+
+def row_bits(packed: list[np.ndarray], n: int) -> np.ndarray:
+    """Mask k as bit k of one integer per row: uint8 for up to 8 masks, uint16 up to 16."""
+    if len(packed) > 16:
+        raise ValueError("row_bits takes at most 16 masks")
+    if not packed:
+        return np.zeros(n, dtype=np.uint8)
+    low = lanes(packed[0])
+    for k, bits in enumerate(packed[1:8], start=1):
+        low |= lanes(bits) << np.uint64(k)  # a 0/1 byte shifted by k < 8 stays in its byte
+    if len(packed) <= 8:
+        return rows(low, n)
+    out = row_bits(packed[8:], n).astype(np.uint16)
+    out <<= 8
+    out |= rows(low, n)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +135,15 @@ class Tri:
 
     def codes(self) -> np.ndarray:
         """int8 codes per row: 0 known false, 1 known true, 2 unknown (`states.TRI`)."""
-        code = unpack_u8(self.fp, self.n)
-        code <<= 1
-        code += unpack_u8(self.tp, self.n)  # t and f never both set: 0, 1 or 2
-        np.subtract(2, code, out=code)  # t: 2 - 1, f: 2 - 2, neither: 2 - 0
-        return code.view(np.int8)
+        return self.choose(1, 0, 2)
+
+    def choose(self, if_true: int, if_false: int, if_unknown: int) -> np.ndarray:
+        """One int8 per row: `if_true` where known true, `if_false` where known false,
+        `if_unknown` elsewhere (each 0 to 127)."""
+        known_false = self.fp & ~self.tp  # never both; made sure so the masks are disjoint
+        return label_rows(
+            [(self.tp, if_true), (known_false, if_false), (self.up, if_unknown)], self.n
+        )
 
     def as_boolean(self):
         """The same answers as a pandas nullable `boolean` array (unknown is NA)."""
