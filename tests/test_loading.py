@@ -565,6 +565,32 @@ def test_parquet_typed_and_untyped_agree(tmp_path: Path) -> None:
     assert_contract_dtypes(frame)
 
 
+def test_parquet_booleans_across_row_groups_and_a_blank_row(tmp_path: Path) -> None:
+    """Typed booleans are taken straight from Arrow: several chunks, nulls, and a row
+    blank in every column (which is dropped) must come out as from text."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "incident_id": ["I1", "I2", None, "I4"],
+            "setting_id": ["S1", "S1", None, "S2"],
+            "incident_type": ["image_sharing", "image_sharing", None, "image_sharing"],
+            "reported_on": ["2025-04-03", "2025-04-13", None, "2025-01-01"],
+            "adult_involved": pa.array([True, None, None, False], pa.bool_()),
+            "multiple_victims": pa.array([None, False, None, True], pa.bool_()),
+        }
+    )
+    pq.write_table(table, tmp_path / "log.parquet", row_group_size=1)
+    result = read_incidents(tmp_path / "log.parquet")
+    assert result.problems.empty
+    frame = result.frame
+    assert frame.index.tolist() == [2, 3, 5]  # the blank third record is not an incident
+    assert frame["adult_involved"].tolist() == [True, pd.NA, False]
+    assert frame["multiple_victims"].tolist() == [pd.NA, False, True]
+    assert_contract_dtypes(frame)
+
+
 def test_parquet_with_a_non_whole_float(tmp_path: Path) -> None:
     frame = pd.DataFrame(
         {

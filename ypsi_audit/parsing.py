@@ -123,6 +123,8 @@ def convert(
     label = label or column.name
     if column.kind == "string" and _is_arrow_text(values) and not _needs_register(column, register):
         return _arrow_strings(values, column, label)
+    if column.kind == "bool" and _is_arrow_bool(values):
+        return _arrow_bools(values)
     codes, uniques = factorize(values)
     parsed = [parse(u, column, excel, register) for u in uniques]
     blank_u = np.append(np.array([not filled(u) for u in uniques], dtype=bool), True)
@@ -144,6 +146,10 @@ def _is_arrow_text(values: Any) -> bool:
     return isinstance(values, pa.ChunkedArray) and (
         pa.types.is_string(values.type) or pa.types.is_large_string(values.type)
     )
+
+
+def _is_arrow_bool(values: Any) -> bool:
+    return isinstance(values, pa.ChunkedArray) and pa.types.is_boolean(values.type)
 
 
 def _arrow_strings(values: pa.ChunkedArray, column: Column, label: str) -> Converted:
@@ -181,6 +187,22 @@ def _arrow_strings(values: pa.ChunkedArray, column: Column, label: str) -> Conve
         positions=positions,
         checks=checks,
         reasons=reasons,
+    )
+
+
+def _arrow_bools(values: pa.ChunkedArray) -> Converted:
+    """A typed boolean column (Parquet) needs no parsing: its values and nulls are taken
+    as they are, with no per-row lookup."""
+    whole = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    data = pc.fill_null(whole, False).to_numpy(zero_copy_only=False)
+    mask = whole.is_null().to_numpy(zero_copy_only=False)
+    none = np.empty(0, dtype=object)
+    return Converted(
+        array=pd.arrays.BooleanArray(data, mask),
+        is_blank=lambda pos: mask[pos],
+        positions=np.empty(0, dtype=np.intp),
+        checks=none,
+        reasons=none,
     )
 
 
