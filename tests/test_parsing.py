@@ -125,3 +125,17 @@ def test_reasons_name_a_mapped_column_by_the_users_own_header() -> None:
     label = "decision (your column 'Police informed?')"
     conv = convert(np.array(["maybe"], dtype=object), column, excel=False, label=label)
     assert conv.reasons[0].startswith(f"In column {label}, a value of 5 characters is not")
+
+
+@pytest.mark.parametrize("start", [0, 3, 9])
+def test_typed_booleans_come_from_the_bits_at_any_offset(start: int) -> None:
+    """A typed Arrow boolean column is read from its bit buffers; a slice of an array
+    starts part-way through a byte, and a blank's value bit is never taken as a value."""
+    values = [True, None, False, True, None, True, False, True, True, None, False, True]
+    array = pa.array(values, pa.bool_()).slice(start)
+    got = convert(pa.chunked_array([array]), contract.BY_NAME["adult_involved"], excel=False)
+    assert got.positions.size == 0
+    expected = values[start:]
+    assert list(got.array) == [pd.NA if v is None else v for v in expected]
+    assert got.is_blank(np.arange(len(expected))).tolist() == [v is None for v in expected]
+    assert not got.array._data[got.array._mask].any()

@@ -191,11 +191,12 @@ def _arrow_strings(values: pa.ChunkedArray, column: Column, label: str) -> Conve
 
 
 def _arrow_bools(values: pa.ChunkedArray) -> Converted:
-    """A typed boolean column (Parquet) needs no parsing: its values and nulls are taken
-    as they are, with no per-row lookup."""
+    """A typed boolean column (Parquet) needs no parsing: its value bits and validity
+    bits are unpacked straight from Arrow's buffers, with no per-row lookup."""
     whole = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-    data = pc.fill_null(whole, False).to_numpy(zero_copy_only=False)
-    mask = whole.is_null().to_numpy(zero_copy_only=False)
+    validity, bits = whole.buffers()
+    mask = ~_bits(validity, whole) if validity is not None else np.zeros(len(whole), bool)
+    data = _bits(bits, whole) & ~mask  # a blank's value bit means nothing: keep it False
     none = np.empty(0, dtype=object)
     return Converted(
         array=pd.arrays.BooleanArray(data, mask),
@@ -204,6 +205,13 @@ def _arrow_bools(values: pa.ChunkedArray) -> Converted:
         checks=none,
         reasons=none,
     )
+
+
+def _bits(buffer: pa.Buffer, array: pa.Array) -> np.ndarray:
+    """One of an Arrow array's bit buffers as a boolean per row (its offset honoured)."""
+    start, n = array.offset, len(array)
+    raw = np.frombuffer(buffer, dtype=np.uint8)
+    return np.unpackbits(raw, count=start + n, bitorder="little")[start:].view(bool)
 
 
 def _flag(mask: Any) -> np.ndarray:
