@@ -42,8 +42,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check ypsi_audit tests benchmarks
 	$(BIN)/ruff format --check ypsi_audit tests benchmarks
 
+## Speed against every target, in one run: the toolkit's operations and the report on the
+## sample (bench.json), the engines side by side (engines.json), the report set on 1M.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.engines
+	$(BIN)/python -m benchmarks.report_set
 
 ## The engines side by side (pandas, DuckDB, Polars; in memory and Parquet to Parquet), and
 ## assess --engine duckdb on a 20-million-incident log within 4 GB (README: Beyond one machine).

@@ -117,6 +117,11 @@ def setup(op: str, path: str, warmup: str) -> Callable[[], Any]:
     if op in ("load_csv", "load_parquet"):
         _load(warmup)
         return lambda: _load(path)
+    if op == "read_pyarrow":  # the reference for load_parquet: pyarrow's own read into pandas
+        import pyarrow.parquet as pq
+
+        pq.read_table(warmup).to_pandas()
+        return lambda: pq.read_table(path).to_pandas()
     if op == "validate":
         from ypsi_audit.validation import run_gate
 

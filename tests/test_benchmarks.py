@@ -136,3 +136,18 @@ def test_targets_mark_missed_and_unmeasured_goals() -> None:
     assert "extrapolated" in found["assess speed-up over row-by-row (a), 1,000,000"]["note"]
     assert found["assess s/incident, 1,000,000 over 100,000"]["met"] is False
     assert found["validate 1,000,000"]["met"] is None
+    assert found["report on the sample (598 incidents)"]["met"] is None  # not measured
+
+
+def test_issue_16_targets_compare_load_with_pyarrow_and_time_the_sample_report() -> None:
+    rows = [
+        {"operation": "load_parquet", "incidents": 1_000_000, "median_s": 0.6},
+        {"operation": "read_pyarrow", "incidents": 1_000_000, "median_s": 0.5},
+        {"operation": "validate", "incidents": 1_000_000, "median_s": 3.5},
+    ]
+    found = {t["target"]: t for t in targets(rows, help_s=0.05, report_s=11.0)}
+    ratio = found["load Parquet / pyarrow read into pandas, 1,000,000"]
+    assert ratio["measured"] == pytest.approx(1.2) and ratio["met"] is True
+    assert found["validate 1,000,000 (issue 16)"]["met"] is False  # 3.5 s against under 3 s
+    assert found["validate 1,000,000"]["met"] is True  # issue 7's: under 5 s
+    assert found["report on the sample (598 incidents)"]["met"] is True
