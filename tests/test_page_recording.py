@@ -274,6 +274,23 @@ def test_timeliness_bands_and_middle_decision_agree_with_the_dates(either: tuple
         assert summary[unit]["week"] == percent((dated <= 7).sum(), len(dated))
 
 
+def test_timeliness_term_by_term_agrees_with_the_dates(either: tuple) -> None:
+    log, _, page = either
+    days = (
+        pd.to_datetime(log.frame["decided_on"]) - pd.to_datetime(log.frame["reported_on"])
+    ).dt.days.to_numpy(dtype=float)
+    period = (log.year.astype(str) + " " + log.term.astype(str)).to_numpy()
+    rows = by_first(table(page, "timeliness", "How quickly decisions were made, term by term"))
+    assert len(rows) == 3 * len(log.years())  # every term of every year, empty or not
+    for label, row in rows.items():
+        mine = days[period == label]
+        dated = np.sort(mine[~np.isnan(mine)])
+        assert number(row["dated"]) == len(dated), label
+        assert number(row["undated"]) == np.isnan(mine).sum(), label
+        if len(dated):
+            assert row["week"] == percent((dated <= 7).sum(), len(dated)), label
+
+
 def test_days_band_edges() -> None:
     days = np.array([0, 1, 2, 3, 4, 7, 8, 14, 15, 400, np.nan])
     assert recording_figures.days_band(days).tolist() == [

@@ -10,6 +10,7 @@ from ..ledger import TOTAL, Figure, share_text
 from ..page import Headline, Page
 from ..words import field_words
 from . import Context
+from .recording_figures import equals
 
 NAME = "data_quality"
 TITLE = "Data quality"
@@ -198,16 +199,22 @@ def _undecided_section(ctx: Context, page: Page, current: np.ndarray, undecided:
             where=among,
         )
         open_count = table.value(TOTAL, "unknown")
+        left_open = among & equals(ctx, f"factor:{rule.id}", "unknown")
+        blanks = []
+        for field in sorted(rule.condition.columns()):
+            blank = ctx.ledger.table(
+                f"undecided_{rule.id}_blank_{field}",
+                caption=f"Undecided incidents where “{rule.title}” is open: whether "
+                f"{field_words(field).lower()} is blank",
+                cols=f"blank:{field}",
+                col_order=("yes", "no"),
+                where=left_open,
+            )
+            count = blank.value(TOTAL, "yes").text
+            blanks.append(f"{field_words(field).lower()} (blank in {count})")
         if open_count.shown and open_count.value == 0:
             continue
-        fields = sorted(rule.condition.columns())
-        rows.append(
-            {
-                "factor": rule.title,
-                "open": open_count.text,
-                "fields": "; ".join(field_words(f).lower() for f in fields),
-            }
-        )
+        rows.append({"factor": rule.title, "open": open_count.text, "fields": "; ".join(blanks)})
     section.say(
         f"When no factor is present but one cannot be ruled out because a field is blank, "
         f"the guidance's answer is that it cannot tell. That is the case for {undecided.text} "
@@ -220,7 +227,7 @@ def _undecided_section(ctx: Context, page: Page, current: np.ndarray, undecided:
         columns=[
             {"key": "factor", "label": "Factor"},
             {"key": "open", "label": "Undecided incidents where it is open", "align": "right"},
-            {"key": "fields", "label": "Fields it needs"},
+            {"key": "fields", "label": "Fields it needs, and how often each is blank"},
         ],
         rows=rows,
         name="undecided_factors",

@@ -344,6 +344,53 @@ def timeliness_section(ctx: Context, page: Page, current: np.ndarray) -> None:
         ],
         name="recording_days_to_decision",
     )
+    _timeliness_by_term(ctx, section)
+
+
+def _timeliness_by_term(ctx: Context, section: Any) -> None:
+    """Days to decision term by term: the chosen year, other years as context."""
+    rows = []
+    for year in _years(ctx):
+        table = ctx.ledger.table(
+            f"recording_days_to_decision_by_term_{year}",
+            caption=f"Incidents by term of {year} and days from the report to the decision",
+            rows="term",
+            row_order=TERMS,
+            cols=DAYS,
+            col_order=(*BAND_NAMES, NO_DATE),
+            where=equals(ctx, "year", year),
+        )
+        for term in TERMS:
+            counts = [table.value(term, band) for band in BAND_NAMES]
+            middle = band_of(counts, 0.5)
+            rows.append(
+                {
+                    "period": f"{year} {term}",
+                    "dated": total_of(table, BAND_NAMES, term).text,
+                    "middle": middle or ("–" if all(f.shown for f in counts) else "not shown"),
+                    "week": table.share(WITHIN_WEEK, BAND_NAMES, row=term).text,
+                    "undated": table.value(term, NO_DATE).text,
+                }
+            )
+    chosen = ctx.spec.period
+    section.add(
+        "table",
+        caption="How quickly decisions were made, term by term",
+        columns=[
+            {"key": "period", "label": "Term"},
+            {"key": "dated", "label": "Decisions dated", "align": "right"},
+            {"key": "middle", "label": "The middle decision took"},
+            {"key": "week", "label": "Decided within a week", "align": "right"},
+            {"key": "undated", "label": "No decision date", "align": "right"},
+        ],
+        rows=rows,
+        note=(
+            f"The chosen year is {chosen}; the other years are shown for context."
+            if chosen
+            else "Every year of the log, so a change over time can be seen."
+        ),
+        name="recording_timeliness_by_term",
+    )
 
 
 def _band_words(band: str) -> str:
