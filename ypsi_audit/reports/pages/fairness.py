@@ -142,6 +142,8 @@ def level_words(c: Comparison) -> str:
             return "No clear difference"
         side = "More" if c.higher else "Less"
         what = "often not referred" if c.measure is UNDER else "often referred"
+        if not c.concern:
+            return f"{side} {what} ({SHORT_LEVELS[c.finding]}): described, not judged"
         return f"{side} {what}: {SHORT_LEVELS[c.finding]}"
     if c.finding == "withheld":
         return "Not shown: the numbers it rests on are protected"
@@ -171,7 +173,7 @@ def _ratio(value: float) -> str:
 def build(ctx: Context) -> Page:
     page = Page(NAME, TITLE, INTRO)
     tables = declare(ctx)
-    results = compare_all(tables)
+    results = compare_all(tables, within_settings=not ctx.spec.publication)
     route = ctx.route
     _summary(page.section("summary", "Summary"), results, route)
     _comparisons(ctx, page.section("comparisons", "Each group against other children"), results)
@@ -183,8 +185,10 @@ def build(ctx: Context) -> Page:
 
 def _summary(section: Section, results: list[Comparison], route: str) -> None:
     made = [c for c in results if c.made]
-    flags = without_mirrors([c for c in made if c.finding == "flag"])
-    watch = without_mirrors([c for c in made if c.finding == "watch"])
+    flags = without_mirrors([c for c in made if c.finding == "flag" and c.concern])
+    watch = without_mirrors([c for c in made if c.finding == "watch" and c.concern])
+    other_way = without_mirrors([c for c in made if c.finding in ("flag", "watch")])
+    other_way = [c for c in other_way if not c.concern]
     section.add(
         "figures",
         rows=[
@@ -194,7 +198,7 @@ def _summary(section: Section, results: list[Comparison], route: str) -> None:
         ],
     )
     if flags:
-        named = sorted(flags, key=lambda c: not c.attention)[:MOST_NAMED]
+        named = flags[:MOST_NAMED]
         text = " ".join(f"**{statement(c, route)}.**" for c in named)
         more = len(flags) - len(named)
         text += (
@@ -206,8 +210,7 @@ def _summary(section: Section, results: list[Comparison], route: str) -> None:
             f" {'Each' if len(flags) > 1 else 'This'} is unlikely to be chance, and a reason "
             "to look at those decisions together, not proof of unfair treatment."
         )
-        tone = "attention" if any(c.attention for c in named) else "info"
-        section.add("callout", text=text, tone=tone)
+        section.add("callout", text=text, tone="attention")
     elif not made:
         section.say("No group of children could be compared: see below for why.")
     else:
@@ -217,8 +220,9 @@ def _summary(section: Section, results: list[Comparison], route: str) -> None:
             else (f"the {len(made)} comparisons that could be made")
         )
         section.say(
-            f"In {where}, no group of children was treated differently from other children "
-            "by more than chance would explain, once the guidance's answer is held fixed."
+            f"In {where}, no group of children was more often left unreferred when the "
+            "guidance says refer, or referred less often, than chance would explain, once the "
+            "guidance's answer is held fixed."
         )
     if watch:
         further = "further " if flags else ""
@@ -230,6 +234,14 @@ def _summary(section: Section, results: list[Comparison], route: str) -> None:
             f"{len(watch)} {further}difference{'s pass' if len(watch) > 1 else ' passes'} the "
             f"usual 95% level only{named}; with {len(made)} comparisons, one or two like that "
             "are expected by chance alone, so they are worth watching, not acting on."
+        )
+    if other_way:
+        said = [f"{who(c, capital=False)} {predicate(c, route, numbers=False)}" for c in other_way]
+        listed = f": {'; '.join(said[:MOST_NAMED])}" + ("; and more" if len(said) > 3 else "")
+        section.say(
+            f"{len(other_way)} difference{'s go' if len(other_way) > 1 else ' goes'} the other "
+            f"way{listed}. A group referred more often than other children is described, not "
+            "judged: a referral is never wrong in itself."
         )
     section.say(_not_compared(results))
 
@@ -451,7 +463,9 @@ def _limits(section: Section, ctx: Context, results: list[Comparison]) -> None:
         items.append(
             "In this publication every count is protected; a comparison that rests on a "
             "number withheld to protect children is not shown, and estimates are worked out "
-            "from the protected counts only."
+            "from the protected counts only. Groups are compared across the whole trust, "
+            "not setting by setting: protection shows each small count by setting as 0 or 5, "
+            "and many of those added together would make a difference that is not there."
         )
     section.add("list", items=items)
 
@@ -462,6 +476,12 @@ def _look_at(c: Comparison, route: str) -> str:
     if not _agrees(c):
         return f"Look together at the decisions for {who_}: they {predicate(c, route)}."
     rates = f"where other children's rates would give {about(c.expected)}"
+    if c.measure is UNDER and not c.higher:  # then it is the other children who are kept
+        return (
+            f"Look together at the decisions for children other than {who_} where the "
+            f"guidance says refer: {c.k:,.0f} of the {c.n:,.0f} such incidents of {who_} were "
+            f"not referred, {rates}, so other children were kept in the setting more often."
+        )
     if c.measure is UNDER:
         return (
             f"Look together at the decisions for {who_} where the guidance says refer: "
@@ -474,13 +494,13 @@ def _look_at(c: Comparison, route: str) -> str:
 
 
 def _headline(results: list[Comparison], route: str) -> Headline:
+    """The front page's block: only differences that could leave children unprotected are
+    pointed at; the other direction is left to the page, described, not judged."""
     made = [c for c in results if c.made]
-    flags = without_mirrors([c for c in made if c.finding == "flag"])
-    watch = without_mirrors([c for c in made if c.finding == "watch"])
-    attention = [c for c in flags if c.attention]
+    flags = without_mirrors([c for c in made if c.finding == "flag" and c.concern])
+    watch = without_mirrors([c for c in made if c.finding == "watch" and c.concern])
     if flags:
-        first = (attention or flags)[0]
-        status = f"{statement(first, route, numbers=False)}: unlikely to be chance."
+        status = f"{statement(flags[0], route, numbers=False)}: unlikely to be chance."
         if len(flags) > 1:
             status = (
                 status[:-1]
@@ -491,11 +511,11 @@ def _headline(results: list[Comparison], route: str) -> Headline:
         status = "No group of children could be compared: there are too few incidents."
     else:
         status = (
-            f"No group of children was treated differently by more than chance would explain, "
-            f"in the {len(made)} of {len(results)} comparisons that could be made."
+            "No group of children was more often left unreferred when the guidance says "
+            "refer, or referred less often, than chance would explain, in the "
+            f"{len(made)} of {len(results)} comparisons that could be made."
         )
-    look = [_look_at(c, route) for c in sorted(flags, key=lambda c: not c.attention)]
-    look = look[:MOST_NAMED]
+    look = [_look_at(c, route) for c in flags][:MOST_NAMED]
     look += [
         f"Worth watching: {who(c, capital=False)} {predicate(c, route, numbers=False)} "
         "(could be chance)."
@@ -506,5 +526,5 @@ def _headline(results: list[Comparison], route: str) -> Headline:
         status=status,
         look_at=look,
         section="summary",
-        attention=bool(attention),
+        attention=bool(flags),
     )

@@ -89,14 +89,17 @@ class Comparison:
         return self.odds_ratio > 1
 
     @property
-    def attention(self) -> bool:
-        """Beyond 99.8% in a direction that can leave children unprotected: a group kept
-        in the setting more (or less) often than the rest when the guidance says refer,
-        or a group referred less often. A group referred more often is said, never
-        flagged: no page suggests referring less."""
-        if self.finding != "flag":
-            return False
+    def concern(self) -> bool:
+        """A difference that can leave children unprotected: a group kept in the setting
+        more (or less: then the other children are) often than the rest when the guidance
+        says refer, or a group referred less often. A group referred more often is
+        described, never pointed at: no page suggests referring less."""
         return self.measure is UNDER or not self.higher
+
+    @property
+    def attention(self) -> bool:
+        """Beyond 99.8% in the direction that can leave children unprotected."""
+        return self.finding == "flag" and self.concern
 
 
 # ---------------------------------------------------------------------------- the ledger
@@ -186,15 +189,21 @@ def strata(
     return found if measure.event == "yes" else found[:, [1, 0, 3, 2]]
 
 
-def compare(tables: Tables, column: str, group: str, measure: Measure) -> Comparison:
+def compare(
+    tables: Tables, column: str, group: str, measure: Measure, *, within_settings: bool = True
+) -> Comparison:
     """One group against all other children, within settings where the published counts
-    by setting allow it and the estimate can be made, else within guidance answers."""
+    by setting allow it and the estimate can be made, else within guidance answers.
+
+    `within_settings=False` (a publication) compares across the trust only: protection
+    turns each small count by setting into 0 or 5, and dozens of such cells added up in
+    one estimate make differences that are not in the data."""
     base = strata(tables, column, group, measure, by_setting=False)
     if base is None:
         return Comparison(column, group, measure, "withheld")
     if base[:, :2].sum() == 0:
         return Comparison(column, group, measure, "absent")
-    for by_setting in (True, False):
+    for by_setting in (True, False) if within_settings else (False,):
         cells = strata(tables, column, group, measure, True) if by_setting else base
         if cells is None:
             continue
@@ -253,9 +262,9 @@ def natural_frequency(cells: np.ndarray) -> tuple[float, float, float]:
     )
 
 
-def compare_all(tables: Tables) -> list[Comparison]:
+def compare_all(tables: Tables, *, within_settings: bool = True) -> list[Comparison]:
     return [
-        compare(tables, column, group, measure)
+        compare(tables, column, group, measure, within_settings=within_settings)
         for measure in MEASURES
         for column in CHARACTERISTICS
         for group in tables.answers[column, contract.OUTCOMES[0]].row_order
