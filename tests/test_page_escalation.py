@@ -333,7 +333,29 @@ def test_wording_follows_the_route_and_never_discourages_a_referral(sample, samp
                        "refer less", "bring down", "mistake", "should not have"):  # fmt: skip
             assert phrase not in words, phrase
         for line in page.headlines[0].look_at:  # a setting is named only for not referring
-            assert "did not refer" in line or "could be compared" in line
+            assert any(
+                words in line
+                for words in ("did not refer", "could be compared", "not referred though")
+            )
+
+
+def test_the_front_page_names_the_settings_that_kept_the_most_referrals(
+    sample, sample_page
+) -> None:
+    """A large setting inside the funnel's limits can still keep the most incidents the
+    guidance says refer: the front page names them by count, whatever the funnel says."""
+    look = sample_page.headlines[0].look_at
+    line = next(x for x in look if x.startswith("Most incidents"))
+    named = re.findall(r"\*\*(S\d+)\*\*, (\d+) of (\d+)", line)
+    frame = sample[CHESHIRE][0].frame
+    kept = frame[frame["consistency"] == "under_escalation"]["setting_id"].value_counts()
+    above = {s for x in look for s in re.findall(r"\*\*(S\d+)\*\* did", x)}
+    expected = kept.drop(labels=list(above), errors="ignore")
+    assert len(named) == 3
+    for setting, k, _ in named:
+        assert int(k) == kept[setting]
+    assert sorted((int(k) for _, k, _ in named), reverse=True) == sorted(expected)[::-1][:3]
+    assert not above & {s for s, _, _ in named}  # a setting is named once
 
 
 def test_police_outcomes_say_what_outcome_21_is_and_is_not(sample, sample_page) -> None:

@@ -251,12 +251,26 @@ def _headline(ctx: Context, tables: Tables, placed: pd.DataFrame) -> Headline:
     k, n = compared(placed)
     look = []
     for level, why in (
-        ("above_998", "above the outer limit of the funnel plot, unlikely to be chance"),
-        ("above_95", "above the inner limit of the funnel plot, worth watching"),
+        (
+            "above_998",
+            "far more than the trust's own rate would give a setting of its size, unlikely "
+            "to be chance (above the funnel plot's outer limit)",
+        ),
+        (
+            "above_95",
+            "more than the trust's own rate would give a setting of its size, could be "
+            "chance, worth watching (above the funnel plot's inner limit)",
+        ),
     ):
         for setting in named[level]:
             share = rate(table, UNDER_ESCALATION, setting)
             look.append(f"{not_referred(f'**{setting}**', share, route)}: {why}.")
+    most = _most_not_referred(table, exclude={*named["above_998"], *named["above_95"]})
+    if most:
+        look.append(
+            f"Most incidents not referred though the guidance says refer: {most}. However "
+            "they compare with the trust's rate, each is a decision to look at again."
+        )
     if k < n:
         look.append(f"{k} of {n} settings could be compared on the funnel plot.")
     status = f"In {period_words(ctx)}, {trust_not_referred(trust, route)}."
@@ -273,6 +287,25 @@ def _headline(ctx: Context, tables: Tables, placed: pd.DataFrame) -> Headline:
         section="settings",
         attention=bool(named["above_998"] or named["above_95"]),
     )
+
+
+def _most_not_referred(table: Any, exclude: set[str], most: int = 3) -> str:
+    """The settings that kept the most incidents the guidance says refer (a count, not a
+    rate: a large setting within the funnel's limits can still hold many), as words."""
+    counts = []
+    for setting in table.row_order:
+        share = rate(table, UNDER_ESCALATION, setting)
+        if setting != TOTAL and setting not in exclude and share.shown and share.k:
+            counts.append((share.k, setting, share))
+    counts.sort(key=lambda c: (-c[0], c[1]))
+    return "; ".join(
+        f"**{setting}**, {_whole(share.k)} of {_whole(share.n)}"
+        for _, setting, share in counts[:most]
+    )
+
+
+def _whole(value: float | None) -> str:
+    return f"{value:,.0f}"
 
 
 # ---------------------------------------------------------------------------- follow-up
