@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SAMPLE := data/samples/sample_trust_log.csv
 
-.PHONY: setup audit test lint bench bench-report bench-engines bench-disclosure sample clean chromium java wheel
+.PHONY: setup audit lab test lint bench bench-report bench-engines bench-disclosure sample clean chromium java wheel
 
 $(STAMP): requirements.lock pyproject.toml setup.py
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -21,6 +21,10 @@ setup: $(STAMP)
 audit: $(STAMP)
 	$(BIN)/ypsi-audit assess $(SAMPLE) --out reports/sample-assessment.csv
 	$(BIN)/ypsi-audit report $(SAMPLE) --out reports/sample --title "Sample Trust (invented data)"
+
+## The notebooks in JupyterLab, copied to an owner-only folder outside the repository.
+lab: $(STAMP)
+	$(BIN)/ypsi-audit lab
 
 ## Debian's Chromium, for the offline checks of the report pages (needs root, as on CI).
 chromium:

@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _input_options(report)
     _policy_options(report)
+    _engine_options(report)
     report.set_defaults(handler=_report)
 
     impact = commands.add_parser(
@@ -170,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     impact.add_argument("--period", help="an academic year such as 2024-25 (default: all)")
     _audience_options(impact)
     _input_options(impact)
+    _engine_options(impact)
     impact.set_defaults(handler=_impact)
 
     run = commands.add_parser(
@@ -182,6 +184,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("config", metavar="CONFIG", help="schedule YAML file")
     run.set_defaults(handler=_run)
+
+    lab = commands.add_parser(
+        "lab",
+        help="open the notebooks in JupyterLab, copied to a private folder",
+        description=(
+            "Copy the report notebooks and explore.ipynb into an owner-only folder outside "
+            "the repository (a copy already there is kept as you left it) and open "
+            "JupyterLab there, on this machine only. What JupyterLab saves stays in that "
+            "folder."
+        ),
+    )
+    lab.add_argument(
+        "--folder",
+        metavar="DIR",
+        help="where the copies live (default: ~/.local/share/ypsi-audit/lab)",
+    )
+    lab.add_argument(
+        "--no-start", action="store_true", help="only copy the notebooks; do not open JupyterLab"
+    )
+    lab.set_defaults(handler=_lab)
 
     policies = commands.add_parser(
         "policies",
@@ -312,6 +334,7 @@ def _report(args: argparse.Namespace) -> int:
     from .reports.spec import RunSpec
 
     _no_suppression(args)
+    _pandas_only(args)
     spec = RunSpec.build(
         "report",
         input=args.input,
@@ -328,6 +351,8 @@ def _report(args: argparse.Namespace) -> int:
         sheet=args.sheet,
         pdf=args.pdf,
         secret=args.secret,
+        engine=args.engine,
+        memory_limit=args.memory_limit,
     )
     done = run(spec, progress=main_progress)
     return 1 if done.quarantined else 0
@@ -338,6 +363,7 @@ def _impact(args: argparse.Namespace) -> int:
     from .reports.spec import RunSpec
 
     _no_suppression(args)
+    _pandas_only(args)
     if not args.after and not args.sweep and not (args.from_param or args.to_param):
         raise YpsiError("impact needs --to POLICY, --to-param/--from-param, or --sweep.")
     spec = RunSpec.build(
@@ -358,6 +384,8 @@ def _impact(args: argparse.Namespace) -> int:
         pdf=args.pdf,
         secret=args.secret,
         sweep=args.sweep,
+        engine=args.engine,
+        memory_limit=args.memory_limit,
     )
     done = run(spec, progress=main_progress)
     return 1 if done.quarantined else 0
@@ -379,6 +407,17 @@ def _validate(args: argparse.Namespace) -> int:
     result = validate_file(args.input, mapping=args.mapping, sheet=args.sheet)
     print(result.text)
     return result.exit_code
+
+
+def _lab(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .lab import default_folder, prepare, start
+
+    folder = Path(args.folder).expanduser().resolve() if args.folder else default_folder()
+    copies = prepare(folder)
+    print(f"{len(copies)} notebooks in {folder} (owner-only; JupyterLab's saves stay there).")
+    return 0 if args.no_start else start(folder)
 
 
 def _policies(args: argparse.Namespace) -> int:
@@ -451,14 +490,22 @@ def _engine_options(command: argparse.ArgumentParser) -> None:
     )
 
 
-def _assess_duckdb(args: argparse.Namespace) -> int:
-    from .duck_job import assess_file
-
+def _pandas_only(args: argparse.Namespace) -> None:
+    """--mapping and --sheet need the pandas engine (DuckDB reads the contract's own CSV or
+    Parquet)."""
+    if args.engine != "duckdb":
+        return
     for option, value in (("--mapping", args.mapping), ("--sheet", args.sheet)):
         if value:
             raise YpsiError(
                 f"{option} works with --engine pandas only; leave it out, or use pandas."
             )
+
+
+def _assess_duckdb(args: argparse.Namespace) -> int:
+    from .duck_job import assess_file
+
+    _pandas_only(args)
     try:
         result = assess_file(
             args.input,
