@@ -291,6 +291,20 @@ def test_timeliness_term_by_term_agrees_with_the_dates(either: tuple) -> None:
             assert row["week"] == percent((dated <= 7).sum(), len(dated)), label
 
 
+def test_the_front_page_names_where_devices_went_back_in_police_cases(cheshire: tuple) -> None:
+    log, _, page = cheshire
+    frame = log.frame
+    back = frame["device_returned"].fillna(False).to_numpy(dtype=bool)
+    police = frame["guidance_outcome"].astype(str).to_numpy() == "refer_police"
+    counts = pd.Series(settings_of(log)[back & police]).value_counts()
+    line = next(x for x in page.headlines[0].look_at if "devices were given back" in x)
+    assert line.startswith(f"{(back & police).sum()} devices")
+    named = re.findall(r"(S\d+) \((\d+)\)", line)
+    top = counts.sort_values(ascending=False, kind="stable")
+    assert [int(k) for _, k in named] == top.head(3).tolist()
+    assert all(counts[s] == int(k) for s, k in named)
+
+
 def test_days_band_edges() -> None:
     days = np.array([0, 1, 2, 3, 4, 7, 8, 14, 15, 400, np.nan])
     assert recording_figures.days_band(days).tolist() == [

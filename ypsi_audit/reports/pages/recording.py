@@ -29,6 +29,7 @@ from .recording_figures import (
     Devices,
     Requirement,
     add_categories,
+    and_list,
     capital,
     case_words,
     device_tables,
@@ -253,19 +254,35 @@ def headline(
             "requirement each falls short of."
         )
     if above["above_95"]:
-        look.append(f"{names(above['above_95'])}: above the inner limit, worth watching.")
+        look.append(
+            f"{names(above['above_95'])}: a requirement not met in more incidents than the "
+            "trust's rate would give, could be chance, worth watching (above the funnel "
+            "plot's inner limit)."
+        )
     large = large_shortfalls(requirements)
     for r in large[:2]:
         look.append(
-            f"“{r.title}”: not met in {r.share().text} of the {r.known().text} incidents it is "
-            "known to apply to."
+            f"“{r.title}” (a step that falls short): found in {r.share().text} of the "
+            f"{r.known().text} incidents the step is known to apply to."
         )
     if devices.any:
         refer = devices.by_setting.value(TOTAL, REFER)  # type: ignore[union-attr]
         if refer.shown and refer.value > 0:
+            table = devices.by_setting  # type: ignore[union-attr]
+            most = sorted(
+                (
+                    (f.value, s)
+                    for s in table.row_order
+                    if (f := table.value(s, REFER)).shown and f.value and s != TOTAL
+                ),
+                key=lambda pair: (-pair[0], pair[1]),
+            )[:3]
+            where = (
+                and_list([f"{s} ({table.value(s, REFER).text})" for _, s in most]) if most else ""
+            )
             look.append(
                 f"{refer.text} devices were given back in cases the guidance says should go to "
-                f"{route} (see Devices given back for which settings)."
+                f"{route}" + (f", the most in {where}." if where else ".")
             )
     return Headline(
         area="Recording and handling",
