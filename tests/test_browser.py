@@ -176,3 +176,9 @@ def test_pdf_of_every_page(tmp_path: Path) -> None:
     for pdf in out.glob("*.pdf"):
         data = pdf.read_bytes()
         assert data.startswith(b"%PDF") and b"/MediaBox [0 0 594.95996 841.91998]" in data
+    from pypdf import PdfReader
+
+    pages = PdfReader(out / "escalation.pdf").pages
+    assert len(pages) > 2
+    for page in pages:  # the audience is said on every printed sheet, not the first only
+        assert "For the safeguarding team only" in page.extract_text()

@@ -77,6 +77,12 @@ figure.chart figcaption{color:var(--muted);font-size:13px;max-width:46em}
 footer{margin-top:36px;border-top:1px solid var(--line);padding-top:8px;color:var(--muted);
 font-size:13px}
 @page{size:A4;margin:14mm 12mm}
+@page restricted{@top-center{content:"For the safeguarding team only: not for publication or \
+forwarding";font:8pt Arial,sans-serif;color:#d4351c}}
+@page info{@top-center{content:"Publication version: every figure is protected (see the foot \
+of the page)";font:8pt Arial,sans-serif;color:#505a5f}}
+.page-restricted{page:restricted}
+.page-info{page:info}
 @media print{
   body{font-size:11pt}
   .page{max-width:none;padding:0}
@@ -182,7 +188,7 @@ def wrap(fragment: str, shell: Shell) -> str:
         '<meta name="referrer" content="no-referrer">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(shell.title)}</title><style>{CSS}</style></head>"
-        '<body><div class="page">'
+        f'<body><div class="page page-{tone}">'
         + (
             ""
             if shell.front
