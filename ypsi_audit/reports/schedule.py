@@ -12,6 +12,8 @@ names are plain codes, and an output pattern may use only {name}, {period} and {
         input: sample_trust_log.csv # relative to this file
         period: 2024-25
         out: "{name}/{period}"      # under reports:; the default
+        engine: duckdb              # optional: a log larger than memory (CSV or Parquet)
+        memory_limit: 4GB           # optional: what DuckDB may use before spilling to disk
 
 Each job becomes one `RunSpec` (`RunSpec.build("report", ...)`) and runs on its own: a job
 that fails for any reason is reported in one line and the next one still runs. The exit
@@ -48,6 +50,8 @@ JOB_KEYS = (
     "pdf",
     "compare_with",
     "secret",
+    "engine",
+    "memory_limit",
 )
 REQUIRED = ("name", "input")
 NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -264,7 +268,10 @@ def _job(path: str, number: int, body: Any, base: Path, reports: Path, today: da
         "settings": checked.spec_field("settings", "check_settings"),
         "sheet": checked.text("sheet"),
         "pdf": checked.flag("pdf"),
+        "engine": checked.spec_field("engine", "check_engine"),
+        "memory_limit": checked.spec_field("memory_limit", "check_memory_limit"),
     }
+    checked.engine_input(options["engine"])
     mapping = checked.text("mapping")
     if mapping is not None:
         options["mapping"] = str(base / mapping)
@@ -330,12 +337,24 @@ class _Fields:
             return None
         if key == "settings" and not isinstance(value, str | list):
             raise self.fail(key, "settings must be a list of setting codes such as [S01, S02]")
-        if key in ("period", "title", "audience") and not isinstance(value, str):
+        if key in ("period", "title", "audience", "engine", "memory_limit") and not isinstance(
+            value, str
+        ):
             raise self.fail(key, f"{key} must be a piece of text{_example(key)}")
         try:
             return getattr(spec, check)(value)
         except spec.SpecError as error:
             raise self.fail(key, str(error)) from None
+
+    def engine_input(self, engine: str | None) -> None:
+        """The DuckDB engine takes no mapping: and no sheet: (as on the command line)."""
+        from . import spec
+
+        for key in ("mapping", "sheet"):
+            try:
+                spec.check_engine_input(engine or "pandas", **{key: self.body.get(key)})
+            except spec.SpecError as error:
+                raise self.fail(key, str(error)) from None
 
     def pattern(self, key: str, default: str) -> str:
         """An output folder pattern: relative, no '..', only the documented fields."""
@@ -364,7 +383,12 @@ class _Fields:
 
 
 def _example(key: str) -> str:
-    return {"period": " such as 2024-25", "audience": ": internal or publication"}.get(key, "")
+    return {
+        "period": " such as 2024-25",
+        "audience": ": internal or publication",
+        "engine": ": pandas or duckdb",
+        "memory_limit": " such as 4GB",
+    }.get(key, "")
 
 
 def _folder(job: Job, today: date) -> Path:

@@ -20,6 +20,9 @@ from ..errors import YpsiError
 
 Audience = Literal["internal", "publication"]
 AUDIENCES: tuple[str, ...] = ("internal", "publication")
+Engine = Literal["pandas", "duckdb"]
+ENGINES: tuple[str, ...] = ("pandas", "duckdb")
+DEFAULT_MEMORY_LIMIT = "4GB"  # as `duck.DEFAULT_MEMORY_LIMIT` (not imported: it loads DuckDB)
 MIN_THRESHOLD = 5  # the smallest count a publication may show; 1 to 4 never leave
 MAX_THRESHOLD = 50
 PERIOD = re.compile(r"(\d{4})-(\d{2})")
@@ -88,6 +91,10 @@ class RunSpec:
     # publication: the trust's cell-key secret file (None: the default, see reports/protect);
     # where it lives is never written into a report set (left out of `to_dict`)
     secret: str | None = None
+    # how the log is gated and assessed: in memory (pandas) or out of core (DuckDB, within
+    # `memory_limit`); the answers are the same, so neither is part of the stable report id
+    engine: Engine = "pandas"
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
 
     # ------------------------------------------------------------------ building
 
@@ -112,8 +119,13 @@ class RunSpec:
         pdf: bool = False,
         sweep: str | None = None,
         secret: str | Path | None = None,
+        engine: str = "pandas",
+        memory_limit: str | None = None,
     ) -> RunSpec:
         """Check every option and resolve the policies; raise SpecError (one sentence)."""
+        engine = check_engine(engine)
+        limit = check_memory_limit(memory_limit)
+        check_engine_input(engine, mapping=mapping, sheet=sheet)
         chosen = PolicyRef.resolve(policy, params)
         other = None
         if compare_with is not None or (command == "impact" and compare_params):
@@ -144,6 +156,8 @@ class RunSpec:
             pdf=bool(pdf),
             sweep=swept,
             secret=None if secret is None else str(secret),
+            engine=engine,
+            memory_limit=limit,
         )
 
     def with_(self, **changes: Any) -> RunSpec:
@@ -174,8 +188,8 @@ class RunSpec:
         """Plain data; `stable` leaves out where the files are (not what the run means)."""
         data = asdict(self)
         data.pop("secret", None)  # where the secret lives stays on this machine
-        if stable:
-            for key in ("input", "out", "work", "mapping"):
+        if stable:  # the engine changes how the rows are assessed, never the answers
+            for key in ("input", "out", "work", "mapping", "engine", "memory_limit"):
                 data.pop(key, None)
             for ref in ("policy", "compare_with"):
                 if data.get(ref):
@@ -224,6 +238,43 @@ def check_threshold(threshold: Any) -> int:
             "1 to 4 are never published, so the threshold cannot be lower."
         )
     return threshold
+
+
+def check_engine(engine: Any) -> Engine:
+    if engine is None or engine == "":
+        return "pandas"
+    if engine not in ENGINES:
+        raise SpecError(
+            f"engine '{str(engine)[:20]}' is not one of pandas (in memory, the default) or "
+            "duckdb (CSV or Parquet logs of any size, out of core)."
+        )
+    return engine  # type: ignore[return-value]
+
+
+def check_memory_limit(limit: Any) -> str:
+    """DuckDB's memory limit, written like 4GB or 500MB (checked whatever the engine)."""
+    if limit is None or limit == "":
+        return DEFAULT_MEMORY_LIMIT
+    from ..duck import _checked_size
+
+    try:
+        return _checked_size(str(limit))
+    except ValueError:
+        raise SpecError(
+            f"memory limit '{str(limit)[:20]}' is not a size; write it like 4GB or 500MB."
+        ) from None
+
+
+def check_engine_input(engine: str, *, mapping: Any = None, sheet: Any = None) -> None:
+    """The DuckDB engine reads the contract's own CSV or Parquet: no mapping, no sheet."""
+    if engine != "duckdb":
+        return
+    for option, value in (("mapping", mapping), ("sheet", sheet)):
+        if value:
+            raise SpecError(
+                f"the {option} option works with the pandas engine only; leave it out, or use "
+                "the pandas engine."
+            )
 
 
 def check_title(title: Any) -> str:
