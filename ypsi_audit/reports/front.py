@@ -56,7 +56,7 @@ def shell_for(
     trust = spec.title or "Incident log audit"
     links = [("index.html", "Front page"), *((f"{n}.html", t) for n, t in titles.items())]
     return Shell(
-        title=f"{page_title} – {trust}",
+        title=f"{page_title} – {trust}" + (" (publication)" if spec.publication else ""),
         heading=heading(spec, report_id),
         banner=PUBLICATION_BANNER if spec.publication else INTERNAL_BANNER,
         banner_tone="info" if spec.publication else "restricted",
