@@ -65,6 +65,7 @@ def _same_set(pandas_set: Path, duckdb_set: Path) -> None:
     second = json.loads(two["manifest.json"])
     for key in ("report_id", "rows", "pages", "disclosure", "policy", "compare_with"):
         assert first[key] == second[key], key
+    assert {first["engine"]["name"], second["engine"]["name"]} == {"pandas", "duckdb"}
 
 
 def _messy_sample(path: Path) -> Path:

@@ -24,6 +24,7 @@ import pandas as pd
 from . import contract, states
 from .engine import policy_attr
 from .policy import DEFAULT_POLICY, Policy, load_policy
+from .sizes import checked_size
 from .sql import compile_policy
 
 DEFAULT_MEMORY_LIMIT = "4GB"
@@ -42,7 +43,7 @@ def connect(
         str(database),
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
     )
-    connection.execute(f"SET memory_limit = '{_checked_size(memory_limit)}'")
+    connection.execute(f"SET memory_limit = '{checked_size(memory_limit)}'")
     folder = Path(temp_directory) if temp_directory else Path(tempfile.gettempdir())
     connection.execute(f"SET temp_directory = '{_quoted(str(folder))}'")
     connection.execute("SET preserve_insertion_order = true")
@@ -50,24 +51,6 @@ def connect(
     if threads:
         connection.execute(f"SET threads = {int(threads)}")
     return connection
-
-
-def _checked_size(text: str) -> str:
-    cleaned = str(text).strip().upper().replace(" ", "")
-    number = cleaned.rstrip("KMGTIB")
-    if not number.replace(".", "", 1).isdigit() or cleaned[len(number) :] not in (
-        "KB",
-        "MB",
-        "GB",
-        "TB",
-        "KIB",
-        "MIB",
-        "GIB",
-        "TIB",
-        "B",
-    ):
-        raise ValueError(f"a memory limit is written like 4GB or 500MB, not '{text}'")
-    return cleaned
 
 
 def _quoted(text: str) -> str:

@@ -291,6 +291,8 @@ def _manifest(
         settings=list(spec.settings) if spec.settings else None,
         sweep=None if not spec.sweep else {"parameter": spec.sweep[0], "values": spec.sweep[1]},
         disclosure={"audience": spec.audience, "threshold": spec.threshold, **audit},
+        engine={"name": spec.engine}
+        | ({"memory_limit": spec.memory_limit} if spec.engine == "duckdb" else {}),
         rows={
             "read": int(gate.get("rows_read", 0)),
             "assessed": assessed,

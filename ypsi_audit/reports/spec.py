@@ -255,10 +255,10 @@ def check_memory_limit(limit: Any) -> str:
     """DuckDB's memory limit, written like 4GB or 500MB (checked whatever the engine)."""
     if limit is None or limit == "":
         return DEFAULT_MEMORY_LIMIT
-    from ..duck import _checked_size
+    from ..sizes import checked_size
 
     try:
-        return _checked_size(str(limit))
+        return checked_size(str(limit))
     except ValueError:
         raise SpecError(
             f"memory limit '{str(limit)[:20]}' is not a size; write it like 4GB or 500MB."
