@@ -107,3 +107,15 @@ def test_assess_neutralises_formula_like_cells_in_output_and_quarantine(tmp_path
         assert not [c for c in cells if _formula_like(c)]
         assert not [c for c in cells if any(v in c for v in VECTORS)]
     assert "'-2-3" in output and "'-A1" in quarantine
+
+
+def test_the_same_table_gives_the_same_spreadsheet_bytes(tmp_path: Path) -> None:
+    """A spreadsheet records when it was made; identical runs must still give identical
+    files (the impact pack's flipped incidents differed on every run)."""
+    import time
+
+    frame = pd.DataFrame({"incident_id": ["A1", "A2"], "n": [1, 2]})
+    first = write_table(frame, tmp_path / "one.xlsx").read_bytes()
+    time.sleep(1.1)  # the stored time has whole seconds
+    second = write_table(frame, tmp_path / "two.xlsx").read_bytes()
+    assert first == second

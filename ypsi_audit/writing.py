@@ -17,12 +17,16 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
+# A spreadsheet stores when it was made; a fixed date keeps identical runs' files identical
+# (when a report set was made is in its manifest).
+FIXED_CREATED = datetime(2000, 1, 1)
 XLSX_OPTIONS = {
     "constant_memory": True,
     "strings_to_formulas": False,
@@ -189,6 +193,7 @@ def _write_xlsx(frame: pd.DataFrame, path: Path) -> None:
 
     values = frame.astype(object).where(frame.notna(), None)
     book = xlsxwriter.Workbook(str(path), XLSX_OPTIONS)
+    book.set_properties({"created": FIXED_CREATED})
     try:
         sheet = book.add_worksheet("Sheet1")
         sheet.write_row(0, 0, [str(c) for c in frame.columns])
