@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -54,3 +55,28 @@ NO_FACTORS: dict[str, Any] = {
     "harassment": False,
     "grooming_or_exploitation_suspected": False,
 }
+
+
+NOTEBOOK_TIMEOUT_S = 600  # a cell that hangs fails the test instead of stalling the suite
+
+
+def run_notebook(
+    source: Path, target: Path, cwd: Path, parameters: dict[str, Any] | None = None
+) -> None:
+    """Execute a notebook as a report run does: its kernel over local IPC files (no TCP
+    port to race for), started in `cwd`, with a time limit per cell."""
+    import papermill as pm
+
+    from ypsi_audit.reports.runner import kernel_folder, local_kernel_manager
+
+    with kernel_folder() as kernels:
+        pm.execute_notebook(
+            str(source),
+            str(target),
+            parameters=parameters or {},
+            progress_bar=False,
+            kernel_name="python3",
+            log_output=False,
+            execution_timeout=NOTEBOOK_TIMEOUT_S,
+            kernel_manager_class=local_kernel_manager(kernels, cwd),
+        )

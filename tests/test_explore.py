@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from support import run_notebook
 
 from ypsi_audit import contract, resources, states, synth
 from ypsi_audit.engine import assess
@@ -143,6 +144,23 @@ def test_the_dashboard_redraws_on_every_change(explorer: Explorer) -> None:
     assert board.view.selected == len(_raw(explorer, term=["summer"]))
 
 
+def test_charts_are_specifications_jupyterlab_draws(explorer: Explorer) -> None:
+    """JupyterLab 4 draws Vega-Lite 5 itself; each chart must compile under Vega-Lite 5
+    and carry that schema (no chart is rendered in the kernel)."""
+    import vl_convert as vlc
+
+    from ypsi_audit.reports.explore import VEGA_LITE_MIME, VEGA_LITE_SCHEMA, lab_spec
+
+    assert VEGA_LITE_MIME == "application/vnd.vegalite.v5+json"
+    charts = explorer.view().charts
+    assert charts
+    for chart in charts.values():
+        spec = lab_spec(chart)
+        assert spec["$schema"] == VEGA_LITE_SCHEMA
+        compiled = vlc.vegalite_to_vega(spec, vl_version="5.20")
+        assert compiled["marks"], "a chart that draws nothing"
+
+
 def test_a_publication_is_refused() -> None:
     spec = RunSpec.build("report", input="log.csv", out="out", audience="publication")
     with pytest.raises(YpsiError, match="internal audience only"):
@@ -159,22 +177,13 @@ def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 
 
 def test_the_notebook_runs_from_a_copy_and_writes_nothing(tmp_path: Path) -> None:
-    import papermill as pm
-
     copy = tmp_path / "notebooks"
     shutil.copytree(resources.notebook_dir(), copy)
     watched = [copy, resources.notebook_dir(), resources.notebook_dir().parent / "reports"]
     before = [_snapshot(folder) for folder in watched]
     executed = tmp_path / "executed" / "explore.ipynb"
     executed.parent.mkdir()
-    pm.execute_notebook(
-        str(copy / "explore.ipynb"),
-        str(executed),
-        cwd=str(copy),
-        progress_bar=False,
-        kernel_name="python3",
-        log_output=False,
-    )
+    run_notebook(copy / "explore.ipynb", executed, cwd=copy)
     assert [_snapshot(folder) for folder in watched] == before
     assert sorted(p.name for p in executed.parent.iterdir()) == ["explore.ipynb"]
     cells = {cell["id"]: cell for cell in json.loads(executed.read_text())["cells"]}

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 from scipy.stats import binom
-from support import NO_FACTORS, frame_of
+from support import NO_FACTORS, frame_of, run_notebook
 
 from ypsi_audit import contract, resources, states
 from ypsi_audit.engine import assess
@@ -597,8 +597,6 @@ def test_the_notebook_shows_each_section_once_in_order() -> None:
 
 
 def test_the_notebook_runs_on_a_run_specification(tmp_path: Path, cheshire: tuple) -> None:
-    import papermill as pm
-
     from ypsi_audit.reports.notebook import page_file
 
     _, spec, page = cheshire
@@ -606,13 +604,11 @@ def test_the_notebook_runs_on_a_run_specification(tmp_path: Path, cheshire: tupl
     page_file(work, "recording").parent.mkdir(parents=True)
     page_file(work, "recording").write_text(page.to_json(), encoding="utf-8")
     out = tmp_path / "recording.ipynb"
-    pm.execute_notebook(
-        str(resources.notebook_dir() / "recording.ipynb"),
-        str(out),
+    run_notebook(
+        resources.notebook_dir() / "recording.ipynb",
+        out,
+        cwd=tmp_path,
         parameters={"spec": spec.with_(work=str(work)).to_json()},
-        cwd=str(tmp_path),
-        progress_bar=False,
-        kernel_name="python3",
     )
     shown = json.loads(out.read_text())
     html = [

@@ -293,6 +293,10 @@ def _charts(tables: dict[str, pd.DataFrame], route: str) -> dict[str, Any]:
 # -------------------------------------------------------------------------- widgets
 
 
+VEGA_LITE_MIME = "application/vnd.vegalite.v5+json"  # what JupyterLab 4 draws
+VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+
+
 class Dashboard:
     """Four multiple-choice filters and the view they select, redrawn on every change.
     `widget` is what the notebook displays; `view` is the current View."""
@@ -341,17 +345,30 @@ class Dashboard:
 
 
 def show(view: View) -> None:
-    """Draw a view in the notebook: figures, then each table and chart."""
-    import vl_convert as vlc
-    from IPython.display import HTML, SVG, Markdown, display
+    """Draw a view in the notebook: figures, then each table and chart.
+
+    Charts go to JupyterLab as Vega-Lite specifications, which it draws itself (offline:
+    its renderer ships with it). Rendering them to SVG in the kernel with vl-convert left
+    the kernel stuck after the cell in about half the runs under papermill. JupyterLab's
+    renderer is Vega-Lite 5; these simple charts are written so that it reads them (a
+    test compiles each with Vega-Lite 5)."""
+    from IPython.display import HTML, Markdown, display
 
     display(Markdown(f"**{view.selected:,} incidents selected.**"))
     display(HTML(view.figures.to_html(index=False, escape=True)))
     for caption, table in view.tables.items():
         display(Markdown(f"### {caption}"))
         display(HTML(table.to_html(escape=True, na_rep="")))
-    for chart in view.charts.values():
-        display(SVG(vlc.vegalite_to_svg(chart.to_json())))
+    for caption, chart in view.charts.items():
+        bundle = {VEGA_LITE_MIME: lab_spec(chart), "text/plain": f"Chart: {caption}"}
+        display(bundle, raw=True)
+
+
+def lab_spec(chart: Any) -> dict[str, Any]:
+    """A chart's specification as JupyterLab's Vega-Lite 5 renderer takes it."""
+    spec = chart.to_dict()
+    spec["$schema"] = VEGA_LITE_SCHEMA
+    return spec
 
 
 def dashboard(spec: Any = None, *, input: str | None = None) -> Dashboard:

@@ -162,7 +162,7 @@ def _run_notebooks(
     names: Sequence[str], spec: RunSpec, folder: Path, shells: dict, progress: Progress
 ) -> None:
     """Run the notebooks two at a time (the machine has two cores) and export each."""
-    with _kernel_folder() as kernels, ThreadPoolExecutor(max_workers=2) as pool:
+    with kernel_folder() as kernels, ThreadPoolExecutor(max_workers=2) as pool:
         jobs = {
             name: pool.submit(_run_one, name, spec, folder, shells[name], kernels, progress)
             for name in names
@@ -190,7 +190,7 @@ def _run_one(
             progress_bar=False,
             kernel_name="python3",
             log_output=False,
-            kernel_manager_class=_local_kernel_manager(kernels, folder),
+            kernel_manager_class=local_kernel_manager(kernels, folder),
         )
     except pm.PapermillExecutionError as error:
         kept = _keep_failed(executed, spec)
@@ -237,7 +237,7 @@ def normalise_notebook(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def _kernel_folder() -> Iterator[Path]:
+def kernel_folder() -> Iterator[Path]:
     """A private folder for the kernels' IPC files, removed whatever happens."""
     folder = Path(tempfile.mkdtemp(prefix="ypsi-kernels-"))
     try:
@@ -246,7 +246,7 @@ def _kernel_folder() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _local_kernel_manager(folder: Path, cwd: Path) -> type:
+def local_kernel_manager(folder: Path, cwd: Path) -> type:
     """A kernel manager that talks to its kernel over local IPC files, not TCP ports:
     nothing about a report run listens on, or connects to, a network address. The kernel
     starts in `cwd` (the staging folder), set for that kernel alone: papermill's own `cwd`
