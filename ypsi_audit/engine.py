@@ -6,8 +6,9 @@ whether the setting referred (as the policy counts a referral) and whether the g
 allows a referral no factor requires; judge the decision's consistency; check the
 recording requirements. `evaluate` keeps every rule's state as small integer codes
 (`states.py`) with the policy that made them; `assess` spells the answers out as the
-contract's `;`-joined ids. Id lists are built per distinct combination of bits, not per
-row, so a million rows cost a handful of string joins.
+contract's `;`-joined ids. An id list is a categorical whose code is the row's bits (one
+bit a rule, eight rows set per operation on the packed masks), spelled once per
+combination, not per row, so a million rows cost a handful of string joins.
 """
 
 from __future__ import annotations
