@@ -147,11 +147,11 @@ def test_no_table_shows_a_count_from_1_to_4(name: str, runs: dict) -> None:
         dictionary = list(csv.DictReader(handle))
     counts: dict[str, set[str]] = {}
     for row in dictionary:
-        if row["table"] != "README.csv":
+        if row["table"] not in ("README.csv", "codes.csv"):  # the dictionary and code labels
             counts.setdefault(row["table"], set())
             if row["unit"] == "incidents":
                 counts[row["table"]].add(row["column"])
-    files = {p.name for p in tables.glob("*.csv")} - {"README.csv"}
+    files = {p.name for p in tables.glob("*.csv")} - {"README.csv", "codes.csv"}
     assert files == set(counts)  # every table is described, and only those written
     checked = 0
     for table, columns in counts.items():

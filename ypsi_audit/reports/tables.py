@@ -2,7 +2,10 @@
 
 One CSV per declared table of the ledger, in long form (one row per cell): the
 categories, the number of incidents as a number only, and a companion column saying why
-a number is not given. `README.csv` names every table, its columns and their units.
+a number is not given. `README.csv` names every table, its columns and their units;
+`codes.csv` says every category code of the tables in plain English (a lookup for Excel
+or Power BI: `over_escalation` is "referred where the guidance says the setting could
+have resolved it", never a fault).
 """
 
 from __future__ import annotations
@@ -64,10 +67,65 @@ def write_tables(ledger: Ledger, folder: Path, spec: RunSpec) -> None:
             "unit": "text",
         }
     )
+    dictionary.append(
+        {
+            "table": "codes.csv",
+            "title": "Every category code of these tables in plain English",
+            "column": "column, code, label",
+            "meaning": "one row per code a table column holds, with what it means",
+            "unit": "text",
+        }
+    )
     audience = "publication (protected figures)" if spec.publication else "internal"
     for row in dictionary:
         row["audience"] = audience
     write_table(pd.DataFrame(dictionary), folder / "README.csv")
+    write_table(codes(ledger, spec.route), folder / "codes.csv")
+
+
+def codes(ledger: Ledger, route: str) -> pd.DataFrame:
+    """Each (column, code) the tables hold, once, with its plain-English label."""
+    seen: dict[tuple[str, str], str] = {}
+    for table in ledger.tables.values():
+        for name, values in ((table.rows, table.shown.index), (table.cols, table.shown.columns)):
+            if name is None:
+                continue
+            for value in values:
+                code = "all" if value == TOTAL else str(value)
+                seen.setdefault((_dimension(name), code), label(name, code, route))
+    return pd.DataFrame(
+        [{"column": c, "code": v, "label": text} for (c, v), text in seen.items()],
+        columns=["column", "code", "label"],
+    )
+
+
+def label(dimension: str, code: str, route: str) -> str:
+    """What a code of one table column means, in the words the pages use."""
+    from .words import (
+        NOT_RECORDED,
+        POLICE_OUTCOMES,
+        REQUIREMENT_STATES,
+        consistency_labels,
+        group_heading,
+        outcome_labels,
+    )
+
+    if code == "all":
+        return "all (the total)"
+    if code == NOT_RECORDED:
+        return "not recorded"
+    kind, _, column = dimension.partition(":")
+    known = {
+        "outcome": outcome_labels(route),
+        "consistency": consistency_labels(route),
+        "police_outcome": POLICE_OUTCOMES,
+        "requirement": REQUIREMENT_STATES,
+    }.get(kind, {})
+    if code in known:
+        return known[code]
+    if kind == "group":
+        return group_heading(column, code)
+    return code.replace("_", " ")
 
 
 def _meaning(column: str, table) -> str:
