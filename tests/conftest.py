@@ -9,13 +9,20 @@ import pytest
 
 from ypsi_audit import resources
 
+TEST_SECRET = b"the ypsi-audit test suite's fixed cell-key secret"
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _cell_key_secret(tmp_path_factory: pytest.TempPathFactory):
     """Publication runs in tests use a secret in an owner-only temporary folder, never the
-    tester's own configuration folder."""
+    tester's own configuration folder. It is the same secret in every session, so a test
+    run gives the same packs every time (a new random secret each session would draw
+    other noise, and a pack that needed more draws than allowed would fail at random)."""
     folder = tmp_path_factory.mktemp("secret")
     folder.chmod(0o700)
+    secret = folder / "cell-key.secret"
+    secret.write_bytes(TEST_SECRET)
+    secret.chmod(0o600)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("YPSI_AUDIT_SECRET", str(folder / "cell-key.secret"))
         yield
