@@ -189,7 +189,9 @@ def test_every_setting_keeps_its_place_on_the_funnel(name: str, runs: dict) -> N
         else:
             assert place == NOT_PLACED_EMPTY and shown == "no incidents", row
     placed = sum(r["On the funnel plot"] in places for r in settings)
-    assert placed >= len(settings) - 1  # a perturbed 0 may empty one small setting at most
+    # A setting with 1 to 4 such incidents may be shown with none (cell-key shows 1 to 4 as
+    # 0 or 5); it then says so. Most settings are placed, never a row of blanks.
+    assert placed >= len(settings) * 3 // 4
     assert "rests on a number not shown" not in page
 
 
