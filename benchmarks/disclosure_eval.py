@@ -13,11 +13,13 @@ protected by each method and attacked by the audit (`ypsi_audit.protection.audit
   table, blanking cells under 5 or rounding to 5, run in its own environment by
   `benchmarks/acro_worker.py` because ACRO needs pandas 2.
 
-For each: counts shown and hidden, derived figures shown and withheld, how many settings a
-reader can place on each funnel and how many land where the exact figures put them, the
-mean error of the per-setting rates shown, the audit's verdict (counts shown from 1 to 4,
-small counts pinned, the narrowest range) and the time to protect and to audit. The
-record, with the date and machine, goes to benchmarks/results/disclosure_eval.json.
+For each: counts shown and hidden (and how many are shown as their true count), derived
+figures shown and withheld, how many settings a reader can place on each funnel and how
+many land where the exact figures put them, the mean error of the per-setting rates
+shown, the audit's verdict (counts shown from 1 to 4, small counts pinned, the narrowest
+range) and the time to protect and to audit (suppression: with its rounds of "hide,
+attack, hide more" and whether they converged). The record, with the date, the machine
+and its load averages (it is shared), goes to benchmarks/results/disclosure_eval.json.
 
 It also checks the cell-key implementation against ONS's own package
 (`cell-key-perturbation` 3.1, `create_perturbed_table`) on every level of every table
@@ -131,6 +133,8 @@ def measure(
         first["draws_refused"] = done.failed_draws
     statuses = [f.status for f in pack.forms]
     hidden = sum(s in HIDDEN for s in statuses)
+    truth = ledger.true_counts
+    as_true = sum(f.value == truth[i] for i, f in enumerate(pack.forms) if f.status not in HIDDEN)
     figures = pack.figure_values
     settings = ledger.values("decisions_by_setting", "setting_id")
     placed, agree = {}, {}
@@ -154,6 +158,8 @@ def measure(
         "cells": len(statuses),
         "cells_shown": len(statuses) - hidden,
         "cells_hidden": hidden,
+        "cells_derived": sum(s == "derived" for s in statuses),  # ACRO's totals: sums of shown
+        "cells_as_true": int(as_true),  # shown as their true count
         "figures": len(figures),
         "figures_shown": sum(v is not None for v in figures.values()),
         "figures_lost": sum(
@@ -268,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     records: list[dict[str, Any]] = []
     started_at = datetime.now(UTC)
+    load_at_start = os.getloadavg()
     for trust in trusts(args.quick):
         frame = assessed(trust)
         ledger = representative(frame)
@@ -303,6 +310,11 @@ def main(argv: list[str] | None = None) -> int:
     output = {
         "date": started_at.isoformat(timespec="seconds"),
         "machine": machine(),
+        "load_average_1_5_15_min": {
+            "start": [round(x, 2) for x in load_at_start],
+            "end": [round(x, 2) for x in os.getloadavg()],
+        },
+        "minutes": round((datetime.now(UTC) - started_at).total_seconds() / 60, 1),
         "ons_package_check": ons,
         "records": records,
     }
@@ -326,6 +338,7 @@ def _line(r: dict[str, Any]) -> str:
             if "first_draw_leaks" in r
             else ""
         )
+        + (f" rounds {r['rounds']} converged {r['converged']}" if "rounds" in r else "")
     )
 
 

@@ -11,7 +11,12 @@ small ones can be worked out from what is left, across every table of the ledger
    the rest).
 2. The attacker's audit (`audit.py`) then attacks the result as a whole. Where it can
    still pin a small count (bounds carried through several relations), the programme is
-   told to hide at least one more count near it, and both steps run again.
+   told to hide at least one more count near it, and at least one of the shown counts
+   the attacker's proof rests on (read from the duals of the attack's linear
+   relaxation: a pin through a chain of tables, such as a grand total less two margins,
+   involves no sum the small count is in), and both steps run again. After half the
+   allowed rounds, counts already hidden stay hidden, so the rounds cannot trade one
+   hidden count for another for ever; if they still do not settle, every count is hidden.
 
 This is the "hide, attack, hide more" loop of tau-argus's optimal method, with a simpler
 cut: the true optimum over every pattern is not proven, only that each round's pattern
@@ -25,7 +30,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from .audit import audit
 from .pack import THRESHOLD, Form, PublishedView
@@ -58,7 +63,10 @@ class Suppression:
         hidden = primary.copy()
         self.audit_seconds = 0.0
         for self.rounds in range(1, MAX_ROUNDS + 1):
-            chosen = _choose(matrix, equal, primary, candidate, truth, cuts)
+            # After half the rounds, what is hidden stays hidden: the cheapest pattern can
+            # otherwise trade one proof's count for another's round after round.
+            keep = hidden & candidate if self.rounds > MAX_ROUNDS // 2 else None
+            chosen = _choose(matrix, equal, primary, candidate, truth, cuts, keep)
             hidden = primary | chosen
             forms = self._forms(ledger, identities.var_of_cell, hidden, primary)
             view = PublishedView(
@@ -73,6 +81,9 @@ class Suppression:
                 return forms
             for var in narrow:
                 cuts.extend(_near(matrix, equal, var, hidden, candidate))
+                proof = _certificate(matrix, equal, truth, hidden, candidate, var)
+                if proof is not None:
+                    cuts.append(proof)
         return self._forms(ledger, identities.var_of_cell, hidden | candidate, primary)
 
     def _forms(
@@ -114,6 +125,7 @@ def _choose(
     candidate: np.ndarray,
     truth: np.ndarray,
     cuts: list[np.ndarray],
+    keep: np.ndarray | None = None,
 ) -> np.ndarray:
     """The cheapest set of candidates to hide so that no sum (an equality between cells)
     holds exactly one hidden cell, and every cut (a set of which one must be hidden) is
@@ -165,7 +177,7 @@ def _choose(
         cost,
         constraints=constraints,
         integrality=np.ones(len(cand)),
-        bounds=Bounds(0, 1),
+        bounds=Bounds(0 if keep is None else keep[cand].astype(float), 1),
         options={"time_limit": 120.0},
     )
     chosen = np.zeros(n, dtype=bool)
@@ -174,6 +186,51 @@ def _choose(
         return chosen
     chosen[cand] = result.x > 0.5
     return chosen
+
+
+def _certificate(
+    matrix: sp.csr_matrix,
+    equal: np.ndarray,
+    truth: np.ndarray,
+    hidden: np.ndarray,
+    candidate: np.ndarray,
+    var: int,
+) -> np.ndarray | None:
+    """The shown counts the attacker's proof that `var` is pinned rests on (one of them
+    must be hidden), read from the duals of the attack's linear relaxation: the counts
+    whose published value bounds the smallest or the largest value `var` can take. None
+    when the relaxation does not pin `var` (integrality does) or the proof rests on
+    nothing that can be hidden; `_near`'s cuts are used then."""
+    lower = np.where(hidden, 0.0, truth.astype(float))
+    upper = np.where(hidden, np.inf, truth.astype(float))
+    bounds = list(zip(lower, upper, strict=True))
+    equalities, inequalities = matrix[equal], matrix[~equal]
+    zeros_eq, zeros_ub = np.zeros(equalities.shape[0]), np.zeros(inequalities.shape[0])
+    used = np.zeros(len(truth), dtype=bool)
+    ends = []
+    for sign in (1.0, -1.0):
+        cost = np.zeros(len(truth))
+        cost[var] = sign
+        result = linprog(
+            cost,
+            A_ub=-inequalities if inequalities.shape[0] else None,
+            b_ub=zeros_ub if inequalities.shape[0] else None,
+            A_eq=equalities if equalities.shape[0] else None,
+            b_eq=zeros_eq if equalities.shape[0] else None,
+            bounds=bounds,
+            method="highs",
+        )
+        if result.status != 0:
+            return None
+        ends.append(sign * result.fun)
+        # A count the proof holds down from above, or up from a true count above 0 (a
+        # hidden count may still be 0, so a proof resting on a 0 from below survives).
+        used |= np.abs(result.upper.marginals) > 1e-9
+        used |= (np.abs(result.lower.marginals) > 1e-9) & (truth > 0)
+    if ends[1] - ends[0] >= 1:  # the relaxation leaves room: integrality pins it
+        return None
+    shown = np.flatnonzero(used & candidate & ~hidden)
+    return shown if len(shown) else None
 
 
 def _near(
