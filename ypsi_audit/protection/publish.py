@@ -40,8 +40,9 @@ class DisclosureError(YpsiError):
         others = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         super().__init__(
             f"the publication pack failed its disclosure check after {draws} draw(s) of cell "
-            f"keys: {first}{others}. No publication pack was written; report this to the "
-            "toolkit's maintainers."
+            f"keys: {first}{others}. No publication pack was written; publish less detail "
+            "(a higher --threshold, or fewer --settings, or one --period), or report this "
+            "to the toolkit's maintainers."
         )
 
 
