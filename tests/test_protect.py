@@ -39,7 +39,34 @@ def test_the_secret_is_made_owner_only_and_never_named_in_the_set(tmp_path: Path
     for page in out.glob("*.html"):  # a browser tab or a bookmark says which version it is
         head = page.read_text(encoding="utf-8").split("</title>")[0]
         assert head.endswith("(publication)"), page.name
-    assert read_draw(secret) >= 0
+    assert not secret.with_name("cell-key.secret.draw").exists()  # the keys never move
+
+
+def test_a_draw_an_earlier_version_kept_is_used_for_ever(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before 2026-12-04 a run could move to a fresh draw and kept its number beside the
+    secret; cells must keep the noise they were published with, so that draw is used and
+    the file is left as it is."""
+    from ypsi_audit.protection import adapter
+
+    secret = tmp_path / "config" / "cell-key.secret"
+    secret.parent.mkdir(mode=0o700)
+    secret.write_bytes(b"y" * 32)
+    secret.chmod(0o600)
+    kept = secret.with_name("cell-key.secret.draw")
+    kept.write_text("3\n", encoding="ascii")
+    used = []
+    real = adapter.protector
+
+    def spying(keys, **options):
+        used.append(options["draw"])
+        return real(keys, **options)
+
+    monkeypatch.setattr(adapter, "protector", spying)
+    run(_spec(tmp_path / "pack", secret), progress=lambda _: None)
+    assert used == [3] and read_draw(secret) == 3
+    assert kept.read_text(encoding="ascii") == "3\n"
 
 
 def test_a_secret_others_can_read_is_refused(tmp_path: Path) -> None:

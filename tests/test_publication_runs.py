@@ -243,7 +243,8 @@ def test_a_refused_run_leaves_an_earlier_pack_as_it_was(
 def test_a_pack_the_audit_refuses_writes_nothing(
     logs: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    """Every draw of keys refused (as if each pinned a count): exit 4, no pack."""
+    """The audit refuses the pack (as if it pinned a count withholding cannot free): exit
+    4, no pack."""
     from ypsi_audit.protection import publish
     from ypsi_audit.protection.audit import AuditReport
 
@@ -256,3 +257,34 @@ def test_a_pack_the_audit_refuses_writes_nothing(
     assert _report(logs["3x1+plants"], out) == 4
     assert "failed its disclosure check" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_pack_with_every_count_withheld_still_reads(
+    logs: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Withholding may hide any count, a total too (the few a pinning proof rests on). With
+    every count withheld the run still passes its audit and writes every page, no page
+    prints a number it does not have, and every count in the table files is marked c."""
+    from ypsi_audit.protection import publish
+
+    class Everything(publish.Withholding):
+        def __init__(self, inner, var_of_cell, withheld) -> None:
+            super().__init__(inner, var_of_cell, set(range(int(var_of_cell.max()) + 1)))
+
+    monkeypatch.setattr(publish, "Withholding", Everything)
+    out = tmp_path / "pack"
+    assert _report(logs["3x1+plants"], out) == 0
+    disclosure = _manifest(out)["disclosure"]
+    assert disclosure["passed"] is True and "not shown (c)" in disclosure["note"]
+    for page in out.glob("*.html"):
+        words = _text(re.sub(r"<(style|script).*?</\1>", "", page.read_text("utf-8"), flags=re.S))
+        assert not re.search(r"\b(nan|NaN|None|inf)\b", words), page.name
+    counted = 0
+    for table in (out / "tables").glob("*.csv"):
+        with table.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                if "not_given_because" in row:
+                    counted += 1
+                    assert row["not_given_because"] == "c", table
+                    assert row.get("incidents", "") == "", table
+    assert counted > 100

@@ -5,10 +5,9 @@ cell keys, has the attacker's audit attack the whole pack, and returns the pack 
 the audit passes. Cell-key noise is random, so once in a while it lands so that the
 published numbers, taken together, leave a small count only one possible value (say a
 total shown two below its true value beside a part shown two above it). The audit finds
-that; the keys are then drawn afresh from the same secret (draw 1, 2, ...) and the whole
-ledger is protected again. Every draw has the same ptable, so a reader learns nothing
-from which draw was used; the draw is recorded beside the secret, never in the pack, and
-a later run starts from it so the same cells keep the same noise.
+that, and the counts its proof rests on are withheld (`withhold.py`) until it passes. The
+keys themselves never change: a reader who had two packs about the same incidents under
+two sets of keys could average the noise away.
 """
 
 from __future__ import annotations
@@ -21,11 +20,12 @@ from ..errors import YpsiError
 from .audit import AuditReport, audit
 from .cellkey import CellKey, record_keys
 from .ledger import Ledger
-from .pack import Method, Pack
+from .pack import Form, Method, Pack
+from .withhold import Withholding, proof
 
 __all__ = ["DisclosureError", "Protected", "protect", "protect_with"]
 
-MAX_DRAWS = 10
+MAX_ROUNDS = 12  # rounds of withholding before the run refuses
 
 
 class DisclosureError(YpsiError):
@@ -33,16 +33,16 @@ class DisclosureError(YpsiError):
 
     exit_code = 4
 
-    def __init__(self, failures: Sequence[str], draws: int) -> None:
+    def __init__(self, failures: Sequence[str], rounds: int) -> None:
         self.failures = list(failures)
         first = (self.failures[0] if self.failures else "the audit failed").rstrip(".")
         more = len(self.failures) - 1
         others = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         super().__init__(
-            f"the publication pack failed its disclosure check after {draws} draw(s) of cell "
-            f"keys: {first}{others}. No publication pack was written; publish less detail "
-            "(a higher --threshold, or fewer --settings, or one --period), or report this "
-            "to the toolkit's maintainers."
+            f"the publication pack failed its disclosure check after {rounds} round(s) of "
+            f"withholding counts: {first}{others}. No publication pack was written; publish "
+            "less detail (a higher --threshold, or fewer --settings, or one --period), or "
+            "report this to the toolkit's maintainers."
         )
 
 
@@ -50,8 +50,9 @@ class DisclosureError(YpsiError):
 class Protected:
     pack: Pack
     report: AuditReport
-    draw: int  # which draw of the keys passed (keep it beside the secret)
-    failed_draws: int  # draws the audit refused before this one
+    draw: int  # the draw of keys used (always the trust's one draw)
+    withheld: int  # counts (distinct sets of incidents) withheld to pass the audit
+    rounds: int  # audits run
 
 
 def protect(
@@ -59,14 +60,15 @@ def protect(
     incident_ids: Sequence[Any],
     secret: bytes,
     *,
-    first_draw: int = 0,
-    max_draws: int = MAX_DRAWS,
+    draw: int = 0,
+    max_rounds: int = MAX_ROUNDS,
 ) -> Protected:
     """The ledger perturbed with cell keys and passed by the audit (see the module
-    docstring); raises `DisclosureError` naming the table and cell when no draw passes."""
+    docstring); raises `DisclosureError` naming the table and cell when withholding cannot
+    make it pass."""
     return protect_with(
-        ledger, lambda draw: CellKey(record_keys(incident_ids, secret, draw)),
-        first_draw=first_draw, max_draws=max_draws,
+        ledger, lambda d: CellKey(record_keys(incident_ids, secret, d)),
+        draw=draw, max_rounds=max_rounds,
     )  # fmt: skip
 
 
@@ -74,18 +76,47 @@ def protect_with(
     ledger: Ledger,
     method: Callable[[int], Method],
     *,
-    first_draw: int = 0,
-    max_draws: int = MAX_DRAWS,
+    draw: int = 0,
+    max_rounds: int = MAX_ROUNDS,
 ) -> Protected:
-    """As `protect`, with the method of each draw given by `method(draw)` (cell-key
-    perturbation with that draw's record keys)."""
+    """As `protect`, with the method given by `method(draw)` (cell-key perturbation with
+    that draw's record keys): protect, audit, withhold what a failed audit's proofs rest
+    on, and audit again."""
     identities = ledger.identities()
+    inner = _Remembered(method(draw))
+    withheld: set[int] = set()
     failures: list[str] = []
-    for attempt in range(max_draws):
-        draw = first_draw + attempt
-        pack = ledger.publish(method(draw))
-        report = audit(pack.for_audit(), identities, ledger.true_counts)
+    for rounds in range(1, max_rounds + 1):
+        pack = ledger.publish(Withholding(inner, identities.var_of_cell, withheld))
+        view = pack.for_audit()
+        report = audit(view, identities, ledger.true_counts)
         if report.passed:
-            return Protected(pack, report, draw, attempt)
+            return Protected(pack, report, draw, len(withheld), rounds)
         failures = report.failures
-    raise DisclosureError(failures, max_draws)
+        pinned = [v for v, (low, high) in report.ranges.items() if high - low < 1]
+        more = set().union(*(proof(view, identities, v) for v in pinned)) - withheld
+        if not more:
+            break
+        withheld |= more
+    raise DisclosureError(failures, rounds)
+
+
+class _Remembered:
+    """A method whose forms are worked out once (cell keys give the same forms every
+    time; only what is withheld changes between rounds)."""
+
+    def __init__(self, inner: Method) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self._forms: list[Form] | None = None
+
+    def protect(self, ledger: Ledger) -> list[Form]:
+        if self._forms is None:
+            self._forms = self.inner.protect(ledger)
+        return self._forms
+
+    def document(self) -> dict[str, Any]:
+        return self.inner.document()
+
+    def note(self) -> str:
+        return self.inner.note()

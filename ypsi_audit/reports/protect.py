@@ -3,9 +3,9 @@
 `protector(spec, log)` is what the runner hands to `build_pages`: it gives every incident
 of the pages' incident frame its cell-key record key (an HMAC of its incident id under
 the trust's secret) and protects and audits the whole ledger with
-`ypsi_audit.protection.adapter` (cell-key perturbation, the attacker's audit, fresh
-draws of keys if the noise happened to pin a count; `DisclosureError`, exit code 4,
-when none passes).
+`ypsi_audit.protection.adapter` (cell-key perturbation, the attacker's audit, a few
+counts withheld if the noise happened to pin a count; `DisclosureError`, exit code 4,
+when that cannot make the pack pass).
 
 Where the secret lives. The same secret must be used for every publication the trust
 makes, for ever: the same incidents then always get the same noise, so comparing two
@@ -19,9 +19,10 @@ is shared) nor to the repository (which is public). In order:
 3. `$XDG_CONFIG_HOME/ypsi-audit/cell-key.secret` (`~/.config/...` when that is unset).
 
 The file is made the first time (32 random bytes, owner-only, in an owner-only folder);
-an existing file that other users can read is refused. The draw of keys that passed the
-audit is kept beside it (`cell-key.secret.draw`), never in a pack, and the next run starts
-from it, so cells keep their noise from one publication to the next.
+an existing file that other users can read is refused. Versions before 2026-12-04 could
+move to a fresh draw of keys and kept its number beside the secret
+(`cell-key.secret.draw`); such a file is still read and its draw used for ever, so cells
+keep the noise they were published with. No draw is ever moved again.
 """
 
 from __future__ import annotations
@@ -65,17 +66,12 @@ def protector(spec: RunSpec, log: Any) -> Callable[[Any], Any]:
     path = secret_path(spec)
     _outside_the_set(path, spec)
     secret = _secret(path)
-    first = read_draw(path)
     ids: list[Any] = []
 
     def keys(draw: int) -> Any:
         return record_keys(ids, secret, draw)
 
-    def remember(draw: int) -> None:
-        if draw != first:
-            _write_draw(path, draw)
-
-    inner = ledger_protector(keys, first_draw=first, threshold=spec.threshold, on_pass=remember)
+    inner = ledger_protector(keys, draw=read_draw(path), threshold=spec.threshold)
 
     def protect(pages_ledger: Any) -> Any:
         ids[:] = incident_ids(log, pages_ledger.incidents)
@@ -99,7 +95,7 @@ def incident_ids(log: Any, incidents: Any) -> list[Any]:
 
 
 def read_draw(path: Path) -> int:
-    """The draw of keys that last passed the audit with this secret (0 when none did)."""
+    """The draw of keys an earlier version kept beside this secret (0 when none)."""
     kept = path.with_name(path.name + DRAW_SUFFIX)
     try:
         text = kept.read_text(encoding="ascii").strip()
@@ -112,14 +108,6 @@ def read_draw(path: Path) -> int:
             f"{kept} does not hold a draw number; remove it (the next run starts again)."
         )
     return int(text)
-
-
-def _write_draw(path: Path, draw: int) -> None:
-    from ..writing import write_text
-
-    target = path.with_name(path.name + DRAW_SUFFIX)
-    write_text(f"{draw}\n", target)
-    os.chmod(target, 0o600)
 
 
 def _outside_the_set(path: Path, spec: RunSpec) -> None:
