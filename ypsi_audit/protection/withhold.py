@@ -13,7 +13,8 @@ keys, and where the audit pins a count, the counts its proof rests on are withhe
 Which counts: the attacker's proof that a count is pinned is, in the linear relaxation of
 the audit's programme, the set of published bounds the smallest and the largest value
 lean on (the duals of the two solves). Hiding every count one side of the proof leans on
-breaks that proof; the audit then looks for another. Where the relaxation leaves room and
+breaks that proof (the side with fewer counts, then smaller ones, so headline totals stay
+shown where they can); the audit then looks for another. Where the relaxation leaves room and
 only whole numbers pin the count, the count itself and the shown counts summed with it
 are withheld. Withholding only ever takes information away, so each round leaves the
 attacker no more than the last, and the loop ends when the audit passes or nothing is
@@ -96,7 +97,10 @@ def proof(view: PublishedView, identities: Identities, var: int) -> set[int]:
     usable = [side for side in sides if side]
     if ends[1] - ends[0] >= 1 or not usable:  # whole numbers pin it, not the relaxation
         return _neighbours(matrix, equal, var, shown)
-    return min(usable, key=len)
+    # The side with fewest counts to withhold, and of those the smaller counts: headline
+    # totals stay shown where a proof can be broken without them.
+    truth = identities.truth
+    return min(usable, key=lambda side: (len(side), sum(int(truth[v]) for v in side)))
 
 
 def _shown_vars(view: PublishedView, identities: Identities) -> np.ndarray:

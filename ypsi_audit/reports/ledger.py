@@ -46,6 +46,44 @@ def count_text(value: float | None, mark: str = "") -> str:
     return f"{round(value):,}"
 
 
+def said(figure: Figure) -> str:
+    """A count inside a sentence: the number, or words for a withheld one."""
+    if figure.shown:
+        return figure.text
+    if figure.text.startswith("<"):
+        return "fewer than " + figure.text[1:]
+    return "a number not shown"
+
+
+def of_the(figure: Figure, noun: str, *, the: bool = False) -> str:
+    """'Of 598 incidents' (or 'Of the 598 ...') to open a sentence, or 'Of all incidents
+    (their number is not shown)' when the count is withheld."""
+    if figure.shown:
+        return f"Of {'the ' if the else ''}{figure.text} {noun}"
+    return f"Of {'the' if the else 'all'} {noun} ({number_not_shown(figure)})"
+
+
+def counted(figure: Figure, noun: str) -> str:
+    """'598 incidents', or 'incidents (their number is not shown)' when withheld."""
+    if figure.shown or figure.text.startswith("<"):
+        return f"{said(figure)} {noun}"
+    return f"{noun} ({number_not_shown(figure)})"
+
+
+def part_of(part: Figure, whole: Figure, noun: str) -> str:
+    """'41 of 598 incidents', or 'a number not shown of the incidents' when the whole is
+    withheld."""
+    if whole.shown or whole.text.startswith("<"):
+        return f"{said(part)} of {said(whole)} {noun}"
+    return f"{said(part)} of the {noun}"
+
+
+def number_not_shown(figure: Figure) -> str:
+    if figure.text.startswith("<"):
+        return f"fewer than {figure.text[1:]}"
+    return "their number is not shown"
+
+
 def share_text(value: float | None, decimals: int = 0) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "not shown"

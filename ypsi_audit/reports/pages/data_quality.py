@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..ledger import TOTAL, Figure, share_text
+from ..ledger import TOTAL, Figure, counted, of_the, said, share_text
 from ..page import Headline, Page
 from ..words import field_words
 from . import Context
@@ -62,8 +62,9 @@ def build(ctx: Context) -> Page:
         Headline(
             area="Data quality",
             status=(
-                f"The guidance cannot decide {undecided.text} of {all_incidents.text} incidents "
-                f"({share_undecided.text}) because a field it needs was left blank."
+                f"The guidance cannot decide {said(undecided)} of "
+                f"{_incidents(all_incidents)}{_in_brackets(share_undecided)} because a field "
+                "it needs was left blank."
             ),
             look_at=look,
             section="blanks",
@@ -77,8 +78,9 @@ def _summary_sentence(
     all_incidents: Figure, undecided: Figure, share: Figure, blanks: pd.DataFrame
 ) -> str:
     text = (
-        f"Of {all_incidents.text} incidents, the guidance cannot decide {undecided.text} "
-        f"({share.text}): a field it needs was left blank, and a blank is never read as “no”."
+        f"{of_the(all_incidents, 'incidents')}, the guidance cannot decide {said(undecided)}"
+        f"{_in_brackets(share)}: a field it needs was left blank, and a blank is never read "
+        "as “no”."
     )
     top = blanks.dropna(subset=["share"]).head(3)
     if len(top):
@@ -217,9 +219,9 @@ def _undecided_section(ctx: Context, page: Page, current: np.ndarray, undecided:
         rows.append({"factor": rule.title, "open": open_count.text, "fields": "; ".join(blanks)})
     section.say(
         f"When no factor is present but one cannot be ruled out because a field is blank, "
-        f"the guidance's answer is that it cannot tell. That is the case for {undecided.text} "
-        "incidents; their decisions cannot be checked against the guidance. An incident can "
-        "have more than one open factor."
+        f"the guidance's answer is that it cannot tell. That is the case for "
+        f"{counted(undecided, 'incidents')}; their decisions cannot be checked against the "
+        "guidance. An incident can have more than one open factor."
     )
     section.add(
         "table",
@@ -232,3 +234,12 @@ def _undecided_section(ctx: Context, page: Page, current: np.ndarray, undecided:
         rows=rows,
         name="undecided_factors",
     )
+
+
+def _incidents(total: Figure) -> str:
+    return f"{total.text} incidents" if total.shown else "all incidents"
+
+
+def _in_brackets(share: Figure) -> str:
+    """' (7%)' after a count, or nothing when the share is not shown."""
+    return f" ({share.text})" if share.shown else ""

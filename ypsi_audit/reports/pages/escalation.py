@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from ..compare import compared, flagged
-from ..ledger import TOTAL
+from ..ledger import TOTAL, counted, of_the, said
 from ..measures import (
     DECISION_SPLIT,
     GUIDANCE_REFER,
@@ -36,7 +36,6 @@ from .escalation_figures import (
     period_words,
     prepare,
     rate,
-    said,
     series_of,
     trust_not_referred,
     were,
@@ -143,15 +142,17 @@ def _summary(ctx: Context, page: Page, tables: Tables) -> None:
         ],
     )
     section.say(
-        f"In {period_words(ctx)}, settings logged {said(total)} incidents. The guidance says "
+        f"In {period_words(ctx)}, settings logged {counted(total, 'incidents')}. The guidance "
+        "says "
         f"{said(refer)} should have been referred to {route}; the setting may deal with "
         f"{said(handle)} itself; for {said(unsure)} it cannot tell, because a field it needs "
         "was left blank."
     )
     section.say(
-        f"Settings referred {said(referred)} incidents to {route}. Of the {said(refer)} the "
-        f"guidance says refer, {said(under)} {were(under)} not referred; the sections below show "
-        "where, setting by setting and term by term."
+        f"Settings referred {counted(referred, 'incidents')} to {route}. "
+        f"{of_the(refer, 'incidents the guidance says refer', the=True)}, {said(under)} "
+        f"{were(under)} not referred; the sections below show where, setting by setting and "
+        "term by term."
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ledger import TOTAL, CountTable, Figure
+from ..ledger import TOTAL, CountTable, Figure, counted, of_the, part_of, said
 from ..measures import DECISION_SPLIT, REFERRAL_BY_DECISION, UNDER_ESCALATION
 from ..page import Headline, Page
 from ..words import NOT_RECORDED, POLICE_OUTCOMES, outcome_labels
@@ -24,7 +24,6 @@ from .escalation_figures import (
     allowed_always,
     cells_sum,
     rate,
-    said,
     were,
 )
 
@@ -79,7 +78,7 @@ def agreement(ctx: Context, page: Page) -> None:
             else ""
         )
         section.say(
-            f"In {said(matched)} of {said(total)} incidents where both are known, the "
+            f"In {part_of(matched, total, 'incidents')} where both are known, the "
             f"setting's decision matched the guidance{share}. {said(b)} {were(b)} not referred "
             f"though the guidance says refer to {route}; {said(c)} {were(c)} referred where the "
             f"guidance says the setting may deal with it{_referral_words(ctx)}"
@@ -223,7 +222,8 @@ def factors(ctx: Context, page: Page) -> None:
     elif top:
         named = "; ".join(f"{r['factor'].lower()} ({r['present']}, {r['share']})" for r in top)
         section.say(
-            f"Of the {said(kept)} incidents not referred though the guidance says refer, the "
+            f"{of_the(kept, 'incidents not referred though the guidance says refer', the=True)}"
+            ", the "
             f"factors most often present were: {named}. An incident can have more than one."
         )
     section.add(
@@ -263,7 +263,7 @@ def police(ctx: Context, page: Page) -> None:
     known = cells_sum(table, TOTAL, tuple(recorded))
     formal = cells_sum(table, TOTAL, ("caution", "charge"))
     section.say(
-        f"Of {said(referrals)} referrals to the police, {said(known)} have a final outcome "
+        f"{of_the(referrals, 'referrals to the police')}, {said(known)} have a final outcome "
         f"recorded; {said(table.value(TOTAL, 'outcome_21'))} ended with outcome 21 and "
         f"{said(formal)} with a caution or a charge."
     )
@@ -332,7 +332,7 @@ def scope(ctx: Context, page: Page) -> None:
     }
     section.say(policy.scope.description)
     section.say(
-        f"Of {said(outcomes.value(TOTAL, TOTAL))} incidents, "
+        f"{of_the(outcomes.value(TOTAL, TOTAL), 'incidents')}, "
         f"{said(outcomes.value('yes', TOTAL))} are {policy.scope.title} and "
         f"{said(outcomes.value('no', TOTAL))} are {policy.scope.outside}; for "
         f"{said(outcomes.value(NOT_RECORDED, TOTAL))} the record does not say."
@@ -399,21 +399,22 @@ def comparison(ctx: Context, page: Page) -> Headline | None:
     other_route = other.referral.route
     section.say(
         f"The guidance in use, {this_title}, says refer to {ctx.route} for "
-        f"{said(this_refer)} of {said(table.value(TOTAL, TOTAL))} incidents. The other "
+        f"{part_of(this_refer, table.value(TOTAL, TOTAL), 'incidents')}. The other "
         f"guidance, {other_title}, would refer {said(other_refer)} of them to {other_route}."
     )
     section.say(
-        f"Of the {said(other_refer)} incidents the other guidance would refer, "
+        f"{of_the(other_refer, 'incidents the other guidance would refer', the=True)}, "
         f"{said(table.value(refer, refer))} are referred under the guidance in use too, "
         f"{said(table.value(handle, refer))} are ones it leaves to the setting and "
-        f"{said(table.value(unsure, refer))} are ones it cannot decide. Of the "
-        f"{said(this_refer)} incidents the guidance in use refers, the other guidance would "
+        f"{said(table.value(unsure, refer))} are ones it cannot decide. "
+        f"{of_the(this_refer, 'incidents the guidance in use refers', the=True)}, the other "
+        "guidance would "
         f"leave {said(table.value(refer, handle))} to the setting and cannot decide "
         f"{said(table.value(refer, unsure))}."
     )
     section.say(
         "Neither guidance decides an incident when a field it needs is blank: "
-        f"{said(table.value(unsure, TOTAL))} incidents under the guidance in use and "
+        f"{counted(table.value(unsure, TOTAL), 'incidents')} under the guidance in use and "
         f"{said(table.value(TOTAL, unsure))} under the other. They are counted apart, "
         "neither as referred nor as left to the setting."
     )

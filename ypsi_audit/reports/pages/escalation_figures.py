@@ -111,15 +111,6 @@ def cells_sum(table: CountTable, row: str, cols: tuple[str, ...]) -> Figure:
     return Figure(float(total), f"{round(total):,}")
 
 
-def said(figure: Figure) -> str:
-    """A count inside a sentence: the number, or words for a withheld one."""
-    if figure.shown:
-        return figure.text
-    if figure.text.startswith("<"):
-        return "fewer than " + figure.text[1:]
-    return "a number not shown"
-
-
 def not_referred(who: str, share: Rate, route: str) -> str:
     """'S12 did not refer 7 of the 18 incidents the guidance says refer to the police
     (39%)', said whatever the figures are."""

@@ -507,6 +507,11 @@ def _headline(results: list[Comparison], route: str) -> Headline:
                 + f", and {len(flags) - 1} more such difference"
                 + ("s." if len(flags) > 2 else ".")
             )
+    elif not made and any(c.finding == "withheld" for c in results):
+        status = (
+            "No group of children could be compared here: the numbers the comparisons rest "
+            "on are protected or too few."
+        )
     elif not made:
         status = "No group of children could be compared: there are too few incidents."
     else:

@@ -21,7 +21,7 @@ import pandas as pd
 from ... import contract, states
 from ...engine import Evaluation, evaluate, tri_codes
 from ...impact import CHANGE_TABLE, CHANGES, MAX_SWEEP_VALUES, sweep_points
-from ..ledger import TOTAL, CountTable, Figure, count_text
+from ..ledger import TOTAL, CountTable, Figure, count_text, of_the
 from ..measures import GUIDANCE_REFER, RESOLVABLE_REFERRED, UNDER_ESCALATION
 from ..page import Headline, Page
 from ..words import CONSISTENCY_HEADINGS, NOT_RECORDED, consistency_labels, outcome_labels
@@ -263,7 +263,7 @@ def _summary(ctx: Context, page: Page, pair: tuple[Side, Side], answers: Answers
         section.say(f"No incidents{_period(ctx)} are in the log, so there is nothing to compare.")
         return
     section.say(
-        f"Of {answers.total.text} incidents{_period(ctx)}, the current policy "
+        f"{of_the(answers.total, 'incidents')}{_period(ctx)}, the current policy "
         f"(**{current.name}**) says {answers.refer('current').text} should be referred to "
         f"{current.route}; the proposed policy (**{proposed.name}**) says "
         f"{answers.refer('proposed').text} should be referred to {proposed.route}."

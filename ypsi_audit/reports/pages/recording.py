@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..compare import compared, flagged, positions
-from ..ledger import TOTAL, CountTable, Figure, share_text
+from ..ledger import TOTAL, CountTable, Figure, of_the, share_text
 from ..measures import ANY_GAP
 from ..page import Headline, Page, Section
 from ..words import NOT_RECORDED, REQUIREMENT_STATES
@@ -152,11 +152,11 @@ def gap_sentence(incidents: Figure, with_gap: Figure, share: Figure) -> str:
         )
     if not with_gap.shown:
         return (
-            f"Of {incidents.text} incidents, the number that fell short of a recording or "
+            f"{of_the(incidents, 'incidents')}, the number that fell short of a recording or "
             "handling requirement is not shown, to protect small numbers."
         )
     return (
-        f"Of {incidents.text} incidents, {with_gap.text} ({share.text}) fell short of at least "
+        f"{of_the(incidents, 'incidents')}, {with_gap.text} ({share.text}) fell short of at least "
         "one recording or handling requirement of the policy."
     )
 
@@ -199,10 +199,15 @@ def settings_sentence(placed: pd.DataFrame) -> str:
                 f"No setting is above the limits: all {n} settings could be compared with the "
                 f"trust's share ({trust})."
             )
-        else:
+        elif k:
             parts.append(
                 f"{k} of {n} settings could be compared with the trust's share ({trust}); none "
                 "of them is above the limits."
+            )
+        else:
+            parts.append(
+                f"None of the {n} settings could be compared with the trust's share: the "
+                "numbers the comparison rests on are too few or not shown."
             )
     else:
         parts.append(f"{k} of {n} settings could be compared." if k < n else

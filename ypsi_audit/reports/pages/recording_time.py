@@ -290,18 +290,27 @@ def timeliness_section(ctx: Context, page: Page, current: np.ndarray) -> None:
     trust = summary_of(TOTAL)
     counts = [table.value(TOTAL, band) for band in BAND_NAMES]
     middle = band_of(counts, 0.5)
+    undated = table.value(TOTAL, NO_DATE)
+    no_date = (
+        f"{undated.text} incidents have no decision date"
+        if undated.shown
+        else "The number of incidents with no decision date is not shown"
+    )
+    dated = total_of(table, BAND_NAMES, TOTAL)
     if middle:
+        of_dated = f"the {dated.text} dated decisions" if dated.shown else "dated decisions"
         section.say(
             f"Across the trust, the middle decision was made {_band_words(middle)} after the "
-            f"report, and {trust['week']} of the {trust['dated']} dated decisions within a "
-            f"week. {trust['undated']} incidents have no decision date: most are still "
-            "open, some were decided without the date being written down."
+            f"report, and {trust['week']} of {of_dated} within a week. {no_date}: most "
+            "are still open, some were decided without the date being written down."
         )
     else:
-        section.say(
-            f"{trust['dated']} decisions are dated; {trust['undated']} incidents have no "
-            "decision date."
+        are_dated = (
+            f"{dated.text} decisions are dated"
+            if dated.shown
+            else ("The number of dated decisions is not shown")
         )
+        section.say(f"{are_dated}. {no_date}.")
     slow = [
         s
         for s in table.row_order
