@@ -45,7 +45,7 @@ def test_the_secret_is_made_owner_only_and_never_named_in_the_set(tmp_path: Path
 def test_a_draw_an_earlier_version_kept_is_used_for_ever(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Before 2026-12-04 a run could move to a fresh draw and kept its number beside the
+    """Before 2026-12-03 a run could move to a fresh draw and kept its number beside the
     secret; cells must keep the noise they were published with, so that draw is used and
     the file is left as it is."""
     from ypsi_audit.protection import adapter

@@ -19,7 +19,7 @@ is shared) nor to the repository (which is public). In order:
 3. `$XDG_CONFIG_HOME/ypsi-audit/cell-key.secret` (`~/.config/...` when that is unset).
 
 The file is made the first time (32 random bytes, owner-only, in an owner-only folder);
-an existing file that other users can read is refused. Versions before 2026-12-04 could
+an existing file that other users can read is refused. Versions before 2026-12-03 could
 move to a fresh draw of keys and kept its number beside the secret
 (`cell-key.secret.draw`); such a file is still read and its draw used for ever, so cells
 keep the noise they were published with. No draw is ever moved again.
