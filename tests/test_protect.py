@@ -40,6 +40,20 @@ def test_the_secret_is_made_owner_only_and_never_named_in_the_set(tmp_path: Path
         head = page.read_text(encoding="utf-8").split("</title>")[0]
         assert head.endswith("(publication)"), page.name
     assert not secret.with_name("cell-key.secret.draw").exists()  # the keys never move
+    remembered = secret.with_name("cell-key.secret.published")  # what the pack showed
+    assert stat.S_IMODE(remembered.stat().st_mode) == 0o600
+    assert len(remembered.read_text("ascii").splitlines()) > 100
+
+
+def test_a_damaged_memory_of_earlier_packs_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "config" / "cell-key.secret"
+    secret.parent.mkdir(mode=0o700)
+    secret.write_bytes(b"z" * 32)
+    secret.chmod(0o600)
+    secret.with_name("cell-key.secret.published").write_text("shown nonsense\n", "ascii")
+    with pytest.raises(SecretError, match="restore it from the backup"):
+        run(_spec(tmp_path / "pack", secret), progress=lambda _: None)
+    assert not (tmp_path / "pack").exists()
 
 
 def test_a_draw_an_earlier_version_kept_is_used_for_ever(

@@ -71,8 +71,17 @@ def runs(
     done = {}
     for name, log in logs.items():
         out = folder / name
-        done[name] = (_report(log, out, "--title", f"Synthetic trust {name}"), out)
+        # Each trust has its own secret, as a real one would: what a secret's packs have
+        # withheld is remembered beside it, and these logs share incident ids.
+        secret = _secret(folder, name)
+        title = f"Synthetic trust {name}"
+        done[name] = (_report(log, out, "--title", title, "--secret", str(secret)), out)
     return done
+
+
+def _secret(folder: Path, name: str) -> Path:
+    """A trust's own secret (made by the tool, in an owner-only folder it makes)."""
+    return folder / "secrets" / name / "cell-key.secret"
 
 
 def _manifest(out: Path) -> dict:
@@ -196,14 +205,18 @@ def test_every_setting_keeps_its_place_on_the_funnel(name: str, runs: dict) -> N
 
 
 def test_the_secret_never_reaches_the_pack(runs: dict) -> None:
-    secret = Path(os.environ["YPSI_AUDIT_SECRET"])
-    key = secret.read_bytes()
-    for _, out in runs.values():
+    for name, (_, out) in runs.items():
+        secret = _secret(out.parent, name)
+        key = secret.read_bytes()
+        remembered = secret.with_name("cell-key.secret.published").read_text("ascii")
+        prints = [line.split()[1].encode() for line in remembered.splitlines()]
+        assert len(prints) > 100
         for path in out.rglob("*"):
             if path.is_file():
                 data = path.read_bytes()
                 assert key not in data and key.hex().encode() not in data, path
                 assert b"cell-key.secret" not in data, path
+                assert not any(p in data for p in prints[:50]), path
 
 
 def test_a_refused_secret_writes_no_pack(logs: dict, tmp_path: Path, capsys) -> None:

@@ -25,6 +25,7 @@ import pandas as pd
 
 from .cellkey import CellKey
 from .ledger import Ledger
+from .memory import Memory
 from .pack import THRESHOLD
 from .publish import protect_with
 
@@ -42,19 +43,31 @@ def protector(
     *,
     draw: int = 0,
     threshold: int = THRESHOLD,
+    memory: Memory | None = None,
+    prints: Callable[[], np.ndarray] | None = None,
 ) -> Callable[[Any], dict[str, tuple[pd.DataFrame, pd.DataFrame]]]:
     """The `protect` callable for `reports.ledger.Ledger.publish_with`: `keys(draw)`
     gives one record key (0-255) per row of the pages' incident frame, e.g.
     `lambda draw: record_keys(incident_ids, load_secret(path), draw)`; `draw` is the
-    trust's one draw of keys (0, or the one an earlier version kept)."""
+    trust's one draw of keys (0, or the one an earlier version kept). With `memory` (and
+    `prints()`, each row's `memory.incident_prints`), sets earlier packs withheld are
+    withheld again, sets they showed are never withheld, and this pack is remembered."""
 
     def protect(pages_ledger: Any) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
         ledger = shadow_ledger(pages_ledger)
+        withheld: set[int] = set()
+        fixed: set[int] = set()
+        if memory is not None and prints is not None:
+            withheld, fixed = memory.recall(ledger, prints())
         done = protect_with(
             ledger,
             lambda draw: CellKey(keys(draw), threshold=threshold),
             draw=draw,
+            withheld=withheld,
+            fixed=fixed,
         )
+        if memory is not None and prints is not None:
+            memory.remember(ledger, prints(), done.withheld_vars)
         foot = done.report.foot()
         pages_ledger.audit = {
             **done.report.manifest(),

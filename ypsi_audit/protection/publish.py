@@ -53,6 +53,7 @@ class Protected:
     draw: int  # the draw of keys used (always the trust's one draw)
     withheld: int  # counts (distinct sets of incidents) withheld to pass the audit
     rounds: int  # audits run
+    withheld_vars: frozenset[int] = frozenset()  # which (the identities' variables)
 
 
 def protect(
@@ -78,23 +79,27 @@ def protect_with(
     *,
     draw: int = 0,
     max_rounds: int = MAX_ROUNDS,
+    withheld: set[int] | None = None,
+    fixed: set[int] | None = None,
 ) -> Protected:
     """As `protect`, with the method given by `method(draw)` (cell-key perturbation with
     that draw's record keys): protect, audit, withhold what a failed audit's proofs rest
-    on, and audit again."""
+    on, and audit again. `withheld` variables are withheld from the start and `fixed` ones
+    are never withheld (earlier packs withheld or showed them; `memory.py`)."""
     identities = ledger.identities()
     inner = _Remembered(method(draw))
-    withheld: set[int] = set()
+    fixed = set(fixed or ()) - set(withheld or ())
+    withheld = set(withheld or ())
     failures: list[str] = []
     for rounds in range(1, max_rounds + 1):
         pack = ledger.publish(Withholding(inner, identities.var_of_cell, withheld))
         view = pack.for_audit()
         report = audit(view, identities, ledger.true_counts)
         if report.passed:
-            return Protected(pack, report, draw, len(withheld), rounds)
+            return Protected(pack, report, draw, len(withheld), rounds, frozenset(withheld))
         failures = report.failures
         pinned = [v for v, (low, high) in report.ranges.items() if high - low < 1]
-        more = set().union(*(proof(view, identities, v) for v in pinned)) - withheld
+        more = set().union(*(proof(view, identities, v, fixed) for v in pinned)) - withheld
         if not more:
             break
         withheld |= more

@@ -63,11 +63,16 @@ class Withholding:
         return self.inner.note() + (NOTE if self.withheld else "")
 
 
-def proof(view: PublishedView, identities: Identities, var: int) -> set[int]:
+def proof(
+    view: PublishedView, identities: Identities, var: int, fixed: set[int] | None = None
+) -> set[int]:
     """The shown variables to withhold so that the attacker's proof that `var` is pinned
-    no longer holds (see the module docstring)."""
+    no longer holds (see the module docstring); `fixed` ones (shown by an earlier pack)
+    are never chosen, since hiding them now would hide nothing."""
     lower, upper = published_bounds(view, identities)
     shown = _shown_vars(view, identities)
+    if fixed:
+        shown[list(fixed)] = False
     matrix = identities.matrix.tocsr()
     equal = identities.equal
     equalities, inequalities = matrix[equal], matrix[~equal]

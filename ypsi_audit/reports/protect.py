@@ -23,6 +23,12 @@ an existing file that other users can read is refused. Versions before 2026-12-0
 move to a fresh draw of keys and kept its number beside the secret
 (`cell-key.secret.draw`); such a file is still read and its draw used for ever, so cells
 keep the noise they were published with. No draw is ever moved again.
+
+Beside the secret, `cell-key.secret.published` keeps a fingerprint of every set of
+incidents a pack has shown or withheld, so a count withheld once stays withheld and one
+shown once is never withheld later (`ypsi_audit.protection.memory`). It is written when
+the pack's audit passes, so a run that fails later still counts as published: that can
+only withhold more. Back it up with the secret.
 """
 
 from __future__ import annotations
@@ -36,11 +42,12 @@ from typing import Any
 from ..errors import YpsiError
 from .spec import RunSpec
 
-__all__ = ["ENV_SECRET", "SecretError", "protector", "read_draw", "secret_path"]
+__all__ = ["ENV_SECRET", "SecretError", "protector", "read_draw", "read_memory", "secret_path"]
 
 ENV_SECRET = "YPSI_AUDIT_SECRET"
 SECRET_NAME = "cell-key.secret"
 DRAW_SUFFIX = ".draw"
+MEMORY_SUFFIX = ".published"
 
 
 class SecretError(YpsiError):
@@ -62,6 +69,7 @@ def protector(spec: RunSpec, log: Any) -> Callable[[Any], Any]:
     """The `protect` callable for `build_pages` on a publication run of `log`."""
     from ..protection.adapter import protector as ledger_protector
     from ..protection.cellkey import record_keys
+    from ..protection.memory import incident_prints
 
     path = secret_path(spec)
     _outside_the_set(path, spec)
@@ -71,7 +79,16 @@ def protector(spec: RunSpec, log: Any) -> Callable[[Any], Any]:
     def keys(draw: int) -> Any:
         return record_keys(ids, secret, draw)
 
-    inner = ledger_protector(keys, draw=read_draw(path), threshold=spec.threshold)
+    def prints() -> Any:
+        return incident_prints(ids, secret)
+
+    inner = ledger_protector(
+        keys,
+        draw=read_draw(path),
+        threshold=spec.threshold,
+        memory=read_memory(path),
+        prints=prints,
+    )
 
     def protect(pages_ledger: Any) -> Any:
         ids[:] = incident_ids(log, pages_ledger.incidents)
@@ -92,6 +109,21 @@ def incident_ids(log: Any, incidents: Any) -> list[Any]:
     if (positions < 0).any():
         raise RuntimeError("the pages' incidents are not among the assessed rows")
     return frame["incident_id"].iloc[positions].tolist()
+
+
+def read_memory(path: Path) -> Any:
+    """What earlier packs made with this secret showed and withheld (`cell-key.secret.
+    published` beside it; see `ypsi_audit.protection.memory`)."""
+    from ..protection.memory import Memory
+
+    kept = path.with_name(path.name + MEMORY_SUFFIX)
+    try:
+        return Memory(kept)
+    except ValueError:
+        raise SecretError(
+            f"{kept} is damaged; restore it from the backup made with the secret (removing "
+            "it lets later packs show counts earlier packs withheld)."
+        ) from None
 
 
 def read_draw(path: Path) -> int:
