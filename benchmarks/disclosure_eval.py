@@ -117,8 +117,7 @@ def measure(
     ledger: Ledger, method: Any, exact: Any, method_name: str, ids: Any = None
 ) -> dict[str, Any]:
     """Protect, audit and compare with the exact figures (cell-key: the first draw of
-    keys as it comes, then `publish.protect`, which withholds what a pinning proof rests on
-    until the audit passes)."""
+    keys as it comes, then `publish.protect`, which draws again until the audit passes)."""
     started = time.perf_counter()
     pack = ledger.publish(method)
     protect_s = time.perf_counter() - started
@@ -131,7 +130,7 @@ def measure(
         done = protect(ledger, ids, SECRET)
         protect_s = time.perf_counter() - started
         pack, report = done.pack, done.report
-        first["withheld"] = done.withheld
+        first["draws_refused"] = done.failed_draws
     statuses = [f.status for f in pack.forms]
     hidden = sum(s in HIDDEN for s in statuses)
     truth = ledger.true_counts
@@ -335,7 +334,7 @@ def _line(r: dict[str, Any]) -> str:
         f"shown1-4 {r['shown_1_to_4']} narrowest {r['audit']['narrowest_range_values']} "
         f"protect {r['protect_seconds']}s audit {r['audit_seconds']}s"
         + (
-            f" first-draw leaks {r['first_draw_leaks']} withheld {r['withheld']}"
+            f" first-draw leaks {r['first_draw_leaks']} refused {r['draws_refused']}"
             if "first_draw_leaks" in r
             else ""
         )

@@ -30,18 +30,19 @@ def _cell_key_secret(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(autouse=True)
 def _forget_earlier_packs():
-    """What earlier packs under the shared test secret showed and withheld is remembered
-    beside it (`protection/memory.py`); each test starts with none, so no test depends on
-    which ran before it (the synthetic logs share incident ids)."""
+    """Once a pack has passed its audit under a secret, its draw of keys is kept beside
+    it and never moves (`reports/protect.py`). Each test starts as the trust's first
+    publication, so no test depends on which ran before it (the synthetic logs share
+    incident ids, and a draw kept for one log can pin a count of another)."""
     import os
 
     secret = os.environ.get("YPSI_AUDIT_SECRET")
-    remembered = Path(secret + ".published") if secret else None
-    if remembered:
-        remembered.unlink(missing_ok=True)
+    kept = Path(secret + ".draw") if secret else None
+    if kept:
+        kept.unlink(missing_ok=True)
     yield
-    if remembered:
-        remembered.unlink(missing_ok=True)
+    if kept:
+        kept.unlink(missing_ok=True)
 
 
 def _run(out: Path, **options) -> Path:

@@ -653,3 +653,23 @@ def test_withheld_figures_are_said_as_such_and_never_named(policy: str) -> None:
         for row in block.rows:
             for value in list(row.values())[1:]:
                 assert not re.fullmatch(r"[1-4]", value), (block.caption, row)
+
+
+def test_a_term_whose_shown_count_exceeds_its_shown_total_is_drawn_at_all_of_it() -> None:
+    """In a publication the two cells are adjusted apart, so 9 of 8 can be shown (an
+    outside attack's per-setting pack stopped here with exit 70): the term is drawn at
+    100%, with its interval, not refused."""
+    from ypsi_audit.reports.ledger import Figure
+    from ypsi_audit.reports.pages import recording_time
+
+    rows = [
+        {"period": "2023-24 autumn", "year": "2023-24", "k": Figure(9.0, "9"),
+         "n": Figure(8.0, "8")},
+        {"period": "2023-24 spring", "year": "2023-24", "k": Figure(3.0, "3"),
+         "n": Figure(12.0, "12")},
+    ]  # fmt: skip
+    chart = recording_time._trend_chart(rows, None)
+    values = chart.to_dict()["datasets"]
+    (data,) = values.values()
+    assert [round(r["rate"], 2) for r in data] == [1.0, 0.25]
+    assert data[0]["high"] == pytest.approx(1.0) and data[0]["low"] < 1.0

@@ -39,48 +39,71 @@ def test_the_secret_is_made_owner_only_and_never_named_in_the_set(tmp_path: Path
     for page in out.glob("*.html"):  # a browser tab or a bookmark says which version it is
         head = page.read_text(encoding="utf-8").split("</title>")[0]
         assert head.endswith("(publication)"), page.name
-    assert not secret.with_name("cell-key.secret.draw").exists()  # the keys never move
-    remembered = secret.with_name("cell-key.secret.published")  # what the pack showed
-    assert stat.S_IMODE(remembered.stat().st_mode) == 0o600
-    assert len(remembered.read_text("ascii").splitlines()) > 100
+    kept = secret.with_name("cell-key.secret.draw")  # published: the draw is kept
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600 and read_draw(secret) >= 0
 
 
-def test_a_damaged_memory_of_earlier_packs_is_refused(tmp_path: Path) -> None:
+def _kept(tmp_path: Path, draw: int | None) -> Path:
     secret = tmp_path / "config" / "cell-key.secret"
-    secret.parent.mkdir(mode=0o700)
-    secret.write_bytes(b"z" * 32)
-    secret.chmod(0o600)
-    secret.with_name("cell-key.secret.published").write_text("shown nonsense\n", "ascii")
-    with pytest.raises(SecretError, match="restore it from the backup"):
-        run(_spec(tmp_path / "pack", secret), progress=lambda _: None)
-    assert not (tmp_path / "pack").exists()
-
-
-def test_a_draw_an_earlier_version_kept_is_used_for_ever(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Before 2026-12-03 a run could move to a fresh draw and kept its number beside the
-    secret; cells must keep the noise they were published with, so that draw is used and
-    the file is left as it is."""
-    from ypsi_audit.protection import adapter
-
-    secret = tmp_path / "config" / "cell-key.secret"
-    secret.parent.mkdir(mode=0o700)
+    secret.parent.mkdir(mode=0o700, parents=True)
     secret.write_bytes(b"y" * 32)
     secret.chmod(0o600)
-    kept = secret.with_name("cell-key.secret.draw")
-    kept.write_text("3\n", encoding="ascii")
-    used = []
+    if draw is not None:
+        secret.with_name("cell-key.secret.draw").write_text(f"{draw}\n", encoding="ascii")
+    return secret
+
+
+def _spy(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    from ypsi_audit.protection import adapter
+
+    used: list[tuple[int, int]] = []
     real = adapter.protector
 
     def spying(keys, **options):
-        used.append(options["draw"])
+        used.append((options["first_draw"], options["max_draws"]))
         return real(keys, **options)
 
     monkeypatch.setattr(adapter, "protector", spying)
-    run(_spec(tmp_path / "pack", secret), progress=lambda _: None)
-    assert used == [3] and read_draw(secret) == 3
-    assert kept.read_text(encoding="ascii") == "3\n"
+    return used
+
+
+def test_keys_are_drawn_again_only_before_the_first_publication(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before anything is published the keys may be drawn afresh until the audit passes;
+    once a draw is kept it is the only one (two packs under two draws could be
+    averaged), and the file is left as it is."""
+    from ypsi_audit.protection.publish import MAX_DRAWS
+
+    used = _spy(monkeypatch)
+    secret = _kept(tmp_path, None)
+    run(_spec(tmp_path / "first", secret), progress=lambda _: None)
+    kept = secret.with_name("cell-key.secret.draw")
+    draw = read_draw(secret)
+    before = kept.stat().st_mtime_ns
+    run(_spec(tmp_path / "second", secret), progress=lambda _: None)
+    assert used == [(0, MAX_DRAWS), (draw, 1)]
+    assert read_draw(secret) == draw and kept.stat().st_mtime_ns == before
+
+
+def test_a_later_pack_its_kept_draw_cannot_make_safe_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trust that has published: a pack the audit refuses under the kept draw is not
+    written, the draw does not move, and the message says why and what to do."""
+    from ypsi_audit.protection import publish
+    from ypsi_audit.protection.audit import AuditReport
+
+    def refusing(view, identities, truth):
+        failure = f"{view.cells[0].label} can be worked out exactly (planted)."
+        return AuditReport(False, [failure], len(view.forms), 1, None, 0.0, 0)
+
+    monkeypatch.setattr(publish, "audit", refusing)
+    secret = _kept(tmp_path, 2)
+    with pytest.raises(publish.DisclosureError, match="cannot be drawn again") as caught:
+        run(_spec(tmp_path / "pack", secret), progress=lambda _: None)
+    assert "after 1 draw(s)" in str(caught.value) and caught.value.exit_code == 4
+    assert not (tmp_path / "pack").exists() and read_draw(secret) == 2
 
 
 def test_a_secret_others_can_read_is_refused(tmp_path: Path) -> None:

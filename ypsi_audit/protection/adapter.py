@@ -4,12 +4,13 @@ The pages declare count tables of at most two dimensions (`rows` × `cols`, a `w
 mask, orders, totals) and hand the whole ledger to a `protect` callable before composing
 anything (`Ledger.publish_with`). `protector(keys)` is that callable: it declares the
 same tables on this package's ledger, perturbs every cell with cell keys, has the
-attacker's audit attack the whole pack (withholding the few counts a proof rests on if
-the noise happened to pin a count), and returns, for every table, the numbers to show
-(NaN where hidden) and the marks a page prints instead. The audit's figures for the
-manifest and the page foot (`summary`, one plain sentence) are left in the pages'
-ledger's `audit` dictionary. A pack that withholding cannot make safe raises
-`DisclosureError` (exit code 4), naming the table and the cell.
+attacker's audit attack the whole pack (drawing the keys again if the noise happened to
+pin a count), and returns, for every table, the numbers to show (NaN where hidden) and
+the marks a page prints instead. The audit's figures for the manifest and the page foot
+(`summary`, one plain sentence) are left in the pages' ledger's `audit` dictionary; the
+draw of keys that passed goes only to `on_pass` (it is kept beside the secret, never in
+a pack). A pack that no draw makes safe raises `DisclosureError` (exit code 4), naming
+the table and the cell.
 
 The pages' ledger counts only incidents whose values are among a table's orders (others
 are left out of that table); the same is done here, so both count the same incidents.
@@ -25,9 +26,8 @@ import pandas as pd
 
 from .cellkey import CellKey
 from .ledger import Ledger
-from .memory import Memory
 from .pack import THRESHOLD
-from .publish import protect_with
+from .publish import MAX_DRAWS, protect_with
 
 __all__ = ["PAGES_DETERMINE", "protector", "shadow_ledger"]
 
@@ -41,33 +41,25 @@ PAGES_DETERMINE = {"consistency": ("outcome",)}
 def protector(
     keys: Callable[[int], np.ndarray],
     *,
-    draw: int = 0,
+    first_draw: int = 0,
+    max_draws: int = MAX_DRAWS,
     threshold: int = THRESHOLD,
-    memory: Memory | None = None,
-    prints: Callable[[], np.ndarray] | None = None,
+    on_pass: Callable[[int], None] | None = None,
 ) -> Callable[[Any], dict[str, tuple[pd.DataFrame, pd.DataFrame]]]:
     """The `protect` callable for `reports.ledger.Ledger.publish_with`: `keys(draw)`
     gives one record key (0-255) per row of the pages' incident frame, e.g.
-    `lambda draw: record_keys(incident_ids, load_secret(path), draw)`; `draw` is the
-    trust's one draw of keys (0, or the one an earlier version kept). With `memory` (and
-    `prints()`, each row's `memory.incident_prints`), sets earlier packs withheld are
-    withheld again, sets they showed are never withheld, and this pack is remembered."""
+    `lambda draw: record_keys(incident_ids, load_secret(path), draw)`; draws from
+    `first_draw` on, at most `max_draws` of them (1 once the trust has published), are
+    tried; `on_pass(draw)` is told which draw passed the audit."""
 
     def protect(pages_ledger: Any) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
         ledger = shadow_ledger(pages_ledger)
-        withheld: set[int] = set()
-        fixed: set[int] = set()
-        if memory is not None and prints is not None:
-            withheld, fixed = memory.recall(ledger, prints())
         done = protect_with(
             ledger,
             lambda draw: CellKey(keys(draw), threshold=threshold),
-            draw=draw,
-            withheld=withheld,
-            fixed=fixed,
+            first_draw=first_draw,
+            max_draws=max_draws,
         )
-        if memory is not None and prints is not None:
-            memory.remember(ledger, prints(), done.withheld_vars)
         foot = done.report.foot()
         pages_ledger.audit = {
             **done.report.manifest(),
@@ -75,8 +67,9 @@ def protector(
             "note": done.pack.note,
             "foot": foot,
             "summary": f"{done.pack.note} {foot}",
-            "withheld": done.withheld,
         }
+        if on_pass is not None:
+            on_pass(done.draw)
         return {
             name: _frames(done.pack, name, table) for name, table in pages_ledger.tables.items()
         }

@@ -3,9 +3,9 @@
 `protector(spec, log)` is what the runner hands to `build_pages`: it gives every incident
 of the pages' incident frame its cell-key record key (an HMAC of its incident id under
 the trust's secret) and protects and audits the whole ledger with
-`ypsi_audit.protection.adapter` (cell-key perturbation, the attacker's audit, a few
-counts withheld if the noise happened to pin a count; `DisclosureError`, exit code 4,
-when that cannot make the pack pass).
+`ypsi_audit.protection.adapter` (cell-key perturbation, the attacker's audit, fresh
+draws of keys if the noise happened to pin a count; `DisclosureError`, exit code 4,
+when none passes).
 
 Where the secret lives. The same secret must be used for every publication the trust
 makes, for ever: the same incidents then always get the same noise, so comparing two
@@ -19,16 +19,11 @@ is shared) nor to the repository (which is public). In order:
 3. `$XDG_CONFIG_HOME/ypsi-audit/cell-key.secret` (`~/.config/...` when that is unset).
 
 The file is made the first time (32 random bytes, owner-only, in an owner-only folder);
-an existing file that other users can read is refused. Versions before 2026-12-03 could
-move to a fresh draw of keys and kept its number beside the secret
-(`cell-key.secret.draw`); such a file is still read and its draw used for ever, so cells
-keep the noise they were published with. No draw is ever moved again.
-
-Beside the secret, `cell-key.secret.published` keeps a fingerprint of every set of
-incidents a pack has shown or withheld, so a count withheld once stays withheld and one
-shown once is never withheld later (`ypsi_audit.protection.memory`). It is written when
-the pack's audit passes, so a run that fails later still counts as published: that can
-only withhold more. Back it up with the secret.
+an existing file that other users can read is refused. The draw of keys that passed the
+audit is kept beside it (`cell-key.secret.draw`), never in a pack, and every later run
+uses it and only it, so cells keep their noise from one publication to the next: keys
+are drawn afresh only before the first publication (see `protection/publish.py`). The
+`.draw` file is written on every passing run, so a trust that has published has one.
 """
 
 from __future__ import annotations
@@ -42,12 +37,18 @@ from typing import Any
 from ..errors import YpsiError
 from .spec import RunSpec
 
-__all__ = ["ENV_SECRET", "SecretError", "protector", "read_draw", "read_memory", "secret_path"]
+__all__ = [
+    "ENV_SECRET",
+    "SecretError",
+    "has_published",
+    "protector",
+    "read_draw",
+    "secret_path",
+]
 
 ENV_SECRET = "YPSI_AUDIT_SECRET"
 SECRET_NAME = "cell-key.secret"
 DRAW_SUFFIX = ".draw"
-MEMORY_SUFFIX = ".published"
 
 
 class SecretError(YpsiError):
@@ -69,25 +70,28 @@ def protector(spec: RunSpec, log: Any) -> Callable[[Any], Any]:
     """The `protect` callable for `build_pages` on a publication run of `log`."""
     from ..protection.adapter import protector as ledger_protector
     from ..protection.cellkey import record_keys
-    from ..protection.memory import incident_prints
+    from ..protection.publish import MAX_DRAWS
 
     path = secret_path(spec)
     _outside_the_set(path, spec)
     secret = _secret(path)
+    published = has_published(path)
+    first = read_draw(path)
     ids: list[Any] = []
 
     def keys(draw: int) -> Any:
         return record_keys(ids, secret, draw)
 
-    def prints() -> Any:
-        return incident_prints(ids, secret)
+    def remember(draw: int) -> None:
+        if not published or draw != first:
+            _write_draw(path, draw)
 
     inner = ledger_protector(
         keys,
-        draw=read_draw(path),
+        first_draw=first,
+        max_draws=1 if published else MAX_DRAWS,
         threshold=spec.threshold,
-        memory=read_memory(path),
-        prints=prints,
+        on_pass=remember,
     )
 
     def protect(pages_ledger: Any) -> Any:
@@ -111,23 +115,13 @@ def incident_ids(log: Any, incidents: Any) -> list[Any]:
     return frame["incident_id"].iloc[positions].tolist()
 
 
-def read_memory(path: Path) -> Any:
-    """What earlier packs made with this secret showed and withheld (`cell-key.secret.
-    published` beside it; see `ypsi_audit.protection.memory`)."""
-    from ..protection.memory import Memory
-
-    kept = path.with_name(path.name + MEMORY_SUFFIX)
-    try:
-        return Memory(kept)
-    except ValueError:
-        raise SecretError(
-            f"{kept} is damaged; restore it from the backup made with the secret (removing "
-            "it lets later packs show counts earlier packs withheld)."
-        ) from None
+def has_published(path: Path) -> bool:
+    """Whether a pack has passed its audit with this secret (its draw is kept)."""
+    return path.with_name(path.name + DRAW_SUFFIX).exists()
 
 
 def read_draw(path: Path) -> int:
-    """The draw of keys an earlier version kept beside this secret (0 when none)."""
+    """The draw of keys that last passed the audit with this secret (0 when none did)."""
     kept = path.with_name(path.name + DRAW_SUFFIX)
     try:
         text = kept.read_text(encoding="ascii").strip()
@@ -140,6 +134,14 @@ def read_draw(path: Path) -> int:
             f"{kept} does not hold a draw number; remove it (the next run starts again)."
         )
     return int(text)
+
+
+def _write_draw(path: Path, draw: int) -> None:
+    from ..writing import write_text
+
+    target = path.with_name(path.name + DRAW_SUFFIX)
+    write_text(f"{draw}\n", target)
+    os.chmod(target, 0o600)
 
 
 def _outside_the_set(path: Path, spec: RunSpec) -> None:

@@ -293,7 +293,12 @@ def _manifest(
         disclosure={"audience": spec.audience, "threshold": spec.threshold, **audit},
         engine={"name": spec.engine}
         | ({"memory_limit": spec.memory_limit} if spec.engine == "duckdb" else {}),
-        rows={
+        # Exact row counts are themselves counts of incidents: a publication's only
+        # counts are the protected ones on its pages (an outside attack pinned a count
+        # of 4 from a per-setting pack's exact "assessed").
+        rows=None
+        if spec.publication
+        else {
             "read": int(gate.get("rows_read", 0)),
             "assessed": assessed,
             "quarantined": int(gate.get("rows_quarantined", 0)),

@@ -130,6 +130,9 @@ def _trend_chart(rows: list[dict[str, Any]], chosen: str | None) -> Any:
 
     k = np.array([r["k"].value for r in rows], dtype=float)
     n = np.array([r["n"].value for r in rows], dtype=float)
+    # In a publication k and n are two cells adjusted each on its own, so k can be shown
+    # above n (an outside attack's per-setting pack stopped here): read that as all of n.
+    k = np.minimum(k, n)
     low, high = wilson_interval(k, n)
     data = pd.DataFrame(
         {
