@@ -31,7 +31,7 @@ from .pack import Method, Pack
 
 __all__ = ["DisclosureError", "Protected", "protect", "protect_with"]
 
-MAX_DRAWS = 10
+MAX_DRAWS = 20  # draws a first publication may try (a large trust can need several)
 
 
 class DisclosureError(YpsiError):
