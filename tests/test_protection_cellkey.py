@@ -10,7 +10,14 @@ import pandas as pd
 import pytest
 
 from ypsi_audit.protection import CellKey, Exact, Ledger, load_secret, record_keys
-from ypsi_audit.protection.cellkey import KEY_RANGE, default_ptable, pcv, ptable_frame
+from ypsi_audit.protection.cellkey import (
+    KEY_RANGE,
+    cell_keys,
+    default_ptable,
+    mix,
+    pcv,
+    ptable_frame,
+)
 
 SECRET = b"a test secret of enough length"
 
@@ -49,7 +56,7 @@ def test_counts_above_750_reuse_rows_501_to_750_as_ons_does() -> None:
 def test_record_keys_are_stable_secret_and_redrawn_on_request() -> None:
     ids = [f"INC-{i:05d}" for i in range(2000)]
     keys = record_keys(ids, SECRET)
-    assert keys.min() >= 0 and keys.max() < KEY_RANGE
+    assert keys.dtype == np.uint64 and len(set(keys.tolist())) == len(set(ids))
     assert np.array_equal(keys, record_keys(ids, SECRET))
     assert np.mean(keys == record_keys(ids, b"another secret of enough length")) < 0.05
     assert np.mean(keys == record_keys(ids, SECRET, draw=1)) < 0.05
@@ -78,8 +85,9 @@ def frame(n: int = 600) -> pd.DataFrame:
 
 
 def test_perturbation_is_the_documented_table_lookup() -> None:
-    """ONS's steps written out with pandas (group, sum the record keys mod 256, look the
-    count and key up in the ptable) give the same numbers as the ledger's one pass."""
+    """The steps written out with pandas (group, sum the record keys mod 2**64 and mix
+    them into a key of 0-255, look the count and key up in the ptable) give the same
+    numbers as the ledger's one pass."""
     data = frame()
     keys = record_keys(data["incident_id"], SECRET)
     ledger = Ledger(data)
@@ -88,10 +96,13 @@ def test_perturbation_is_the_documented_table_lookup() -> None:
     grouped = (
         data.assign(record_key=keys)
         .groupby(["setting_id", "consistency"])
-        .agg(pre_sdc_count=("record_key", "size"), ckey=("record_key", "sum"))
+        .agg(
+            pre_sdc_count=("record_key", "size"),
+            ckey=("record_key", lambda k: sum(int(v) for v in k) % 2**64),
+        )
         .reset_index()
     )
-    grouped["ckey"] = grouped["ckey"] % KEY_RANGE
+    grouped["ckey"] = mix(np.array(grouped["ckey"].tolist(), dtype=np.uint64))
     grouped["pcv"] = grouped["pre_sdc_count"]
     looked_up = grouped.merge(ptable_frame(), on=["pcv", "ckey"], how="left")
     for row in looked_up.itertuples():
@@ -124,3 +135,25 @@ def test_noise_stays_within_the_ptable_and_empty_cells_stay_empty() -> None:
     assert np.all(np.isin(shown[small], [0, 5]))
     assert np.all(np.abs(shown - truth)[truth >= 5] <= 2)
     assert np.all(shown[truth == 0] == 0)
+
+
+def test_a_totals_key_says_nothing_of_its_parts_keys() -> None:
+    """ONS's keys add up (a total's key is its parts' keys summed mod 256), which let an
+    outside attack solve keys and counts of linked tables together. Here the same
+    incidents always get the same key, but a total's key is not its parts' keys added."""
+    keys = record_keys([f"INC-{i}" for i in range(4000)], SECRET)
+    rng = np.random.default_rng(5)
+    parts = rng.integers(0, 2, size=4000)  # each incident in part 0 or 1
+    index = parts.astype(np.int64)
+    split = cell_keys(index, 2, keys)
+    whole = cell_keys(np.zeros(4000, dtype=np.int64), 1, keys)
+    assert np.array_equal(split, cell_keys(index, 2, keys))  # the same incidents, same key
+    again = cell_keys(np.zeros(4000, dtype=np.int64), 1, keys[::-1].copy())
+    assert np.array_equal(whole, again)  # whatever their order
+    hits = 0
+    for _ in range(400):
+        groups = rng.integers(0, 3, size=200)
+        small = cell_keys(groups.astype(np.int64), 3, keys[:200])
+        total = cell_keys(np.zeros(200, dtype=np.int64), 1, keys[:200])[0]
+        hits += int(total == (small.sum() % KEY_RANGE))
+    assert hits < 10  # about 1 in 256 by chance; ONS's keys would match all 400

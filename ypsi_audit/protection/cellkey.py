@@ -1,16 +1,23 @@
 """Cell-key perturbation, the method of the Office for National Statistics (Census 2021).
 
-Each incident gets a record key from 0 to 255 that never changes (here an HMAC of its
-incident id under a secret kept by the trust, so the same incident always has the same
-key and nobody without the secret can work keys out). A cell's key is the sum of its
-incidents' record keys modulo 256. A lookup table, the ptable, says for each true count
+Each incident gets a record key that never changes (here an HMAC of its incident id
+under a secret kept by the trust, so the same incident always has the same key and
+nobody without the secret can work keys out). A cell's key (0-255) is worked out from
+the keys of the incidents in it (see below). A lookup table, the ptable, says for each true count
 and cell key how much to add. So the noise looks random but is fixed: the same cell,
 whichever table it appears in and however often it is published, always shows the same
 number, and subtracting two tables that differ by one incident gives the difference of
 two noisy numbers, not the incident.
 
 This follows ONS's `cell-key-perturbation` package (version 3.1, `create_perturbed_table`)
-step for step: cell key = sum of record keys mod (largest ckey + 1); counts above 750 use
+step for step but one: ONS's cell key is the sum of 8-bit record keys mod 256, so the
+key of a total is the sum of its parts' keys, and an outside attack (2026-12-03) that knew
+this and the ptable solved the keys and counts of linked tables together and pinned small
+counts (12 in one 8-setting pack; 0 when it could not use the keys' sums). Here each
+incident's record key is 64 bits of an HMAC, a cell's key is the 64-bit sum of its
+incidents' record keys passed through a mixing function (splitmix64's finaliser) and
+cut to 0-255: still the same key for the same incidents in any table, but the key of a
+total says nothing about its parts'. Counts above 750 use
 the ptable's rows 501-750 again (pcv = (count − 1) mod 250 + 501); the noise is the ptable's
 `pvalue` for (pcv, ckey); empty cells stay 0. The package itself is not used at run time
 because it tabulates one grouping of microdata per call and prints to standard output,
@@ -53,6 +60,7 @@ __all__ = [
     "cell_keys",
     "default_ptable",
     "load_secret",
+    "mix",
     "pcv",
     "ptable_frame",
     "record_keys",
@@ -104,9 +112,9 @@ def pcv(counts: np.ndarray) -> np.ndarray:
 
 
 def record_keys(incident_ids: Sequence[Any], secret: bytes, draw: int = 0) -> np.ndarray:
-    """Each incident's record key (0..255): the first byte of HMAC-SHA256 of its id under
-    the trust's secret. The same id always gets the same key; without the secret the keys
-    cannot be worked out. `draw` > 0 gives a fresh, independent set of keys (see
+    """Each incident's record key (64 bits): the first 8 bytes of HMAC-SHA256 of its id
+    under the trust's secret. The same id always gets the same key; without the secret the
+    keys cannot be worked out. `draw` > 0 gives a fresh, independent set of keys (see
     `publish.protect`)."""
     if len(secret) < 16:
         raise ValueError("the cell-key secret must be at least 16 bytes")
@@ -115,8 +123,13 @@ def record_keys(incident_ids: Sequence[Any], secret: bytes, draw: int = 0) -> np
     ids = pd.Series(incident_ids, dtype="string").fillna("")
     codes, uniques = pd.factorize(ids)
     keys = np.fromiter(
-        (hmac.new(secret, str(u).encode("utf-8"), hashlib.sha256).digest()[0] for u in uniques),
-        dtype=np.int64,
+        (
+            int.from_bytes(
+                hmac.new(secret, str(u).encode("utf-8"), hashlib.sha256).digest()[:8], "little"
+            )
+            for u in uniques
+        ),
+        dtype=np.uint64,
         count=len(uniques),
     )
     return keys[codes]
@@ -148,10 +161,25 @@ def load_secret(path: str | Path) -> bytes:
 
 
 def cell_keys(index: np.ndarray, size: int, keys: np.ndarray) -> np.ndarray:
-    """The cell key of every cell of one level: its incidents' record keys summed, mod 256."""
+    """The cell key (0-255) of every cell of one level: its incidents' 64-bit record keys
+    summed (mod 2**64) and mixed, so the same incidents always give the same key and a
+    total's key is not its parts' keys added up."""
     inside = index >= 0
-    sums = np.bincount(index[inside], weights=keys[inside].astype(float), minlength=size)
-    return np.rint(sums).astype(np.int64) % KEY_RANGE
+    sums = np.zeros(size, dtype=np.uint64)
+    np.add.at(sums, index[inside], np.asarray(keys, dtype=np.uint64)[inside])
+    return mix(sums)
+
+
+def mix(sums: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser on 64-bit sums, cut to a cell key of 0-255."""
+    z = np.asarray(sums, dtype=np.uint64).copy()
+    with np.errstate(over="ignore"):
+        z ^= z >> np.uint64(30)
+        z *= np.uint64(0xBF58476D1CE4E5B9)
+        z ^= z >> np.uint64(27)
+        z *= np.uint64(0x94D049BB133111EB)
+        z ^= z >> np.uint64(31)
+    return (z % np.uint64(KEY_RANGE)).astype(np.int64)
 
 
 class CellKey:
@@ -162,9 +190,11 @@ class CellKey:
     def __init__(
         self, keys: np.ndarray, ptable: np.ndarray | None = None, *, threshold: int = THRESHOLD
     ) -> None:
-        self.keys = np.asarray(keys, dtype=np.int64)
-        if self.keys.size and (self.keys.min() < 0 or self.keys.max() >= KEY_RANGE):
-            raise ValueError("record keys must be 0 to 255")
+        self.keys = np.asarray(keys)
+        if self.keys.size and self.keys.dtype != np.uint64:
+            if self.keys.dtype.kind not in "iu" or self.keys.min() < 0:
+                raise ValueError("record keys must be whole numbers of 0 or more")
+            self.keys = self.keys.astype(np.uint64)
         self.threshold = threshold
         self.ptable = (
             default_ptable(threshold) if ptable is None else np.asarray(ptable, dtype=np.int64)
