@@ -45,7 +45,7 @@ from .figures import evaluate, format_figure, rounding_half_width
 from .identities import Identities
 from .pack import HIDDEN, PublishedView, published_parts
 
-__all__ = ["AuditReport", "audit", "published_bounds", "shown_range"]
+__all__ = ["AuditReport", "audit", "shown_range"]
 
 MAX_ROUNDS = 6  # bulk rounds widening the narrowest-looking cells
 TIME_LIMIT = 60.0  # seconds for any one solve
@@ -140,23 +140,6 @@ def _preimage(shown: int, document: dict[str, Any]) -> tuple[float, float]:
     return cache[shown]
 
 
-def published_bounds(
-    view: PublishedView, identities: Identities, document: dict[str, Any] | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """The smallest and largest true count of every variable that its published cells
-    allow, each taken alone (a hidden "withheld" cell allows 0 or more)."""
-    document = dict(view.document) if document is None else document
-    lower = np.zeros(identities.n_vars)
-    upper = np.full(identities.n_vars, np.inf)
-    var_of_cell = identities.var_of_cell
-    for cell_id, form in enumerate(view.forms):
-        low, high = shown_range(form.status, form.value, document, view.threshold)
-        var = var_of_cell[cell_id]
-        lower[var] = max(lower[var], low)
-        upper[var] = min(upper[var], high)
-    return lower, upper
-
-
 def audit(
     view: PublishedView,
     identities: Identities,
@@ -170,14 +153,20 @@ def audit(
     document = dict(view.document)
     promise = int(document.get("promise", 1)) if promise is None else promise
     promise = max(promise, 1)
-    failures = [
-        f"{view.cells[cell_id].label} shows a count from 1 to {threshold - 1}."
-        for cell_id, form in enumerate(view.forms)
-        if form.value is not None and 1 <= form.value < threshold
-    ]
+    failures: list[str] = []
     n_vars = identities.n_vars
     var_of_cell = identities.var_of_cell
-    lower, upper = published_bounds(view, identities, document)
+    lower = np.zeros(n_vars)
+    upper = np.full(n_vars, np.inf)
+
+    for cell_id, form in enumerate(view.forms):
+        cell = view.cells[cell_id]
+        if form.value is not None and 1 <= form.value < threshold:
+            failures.append(f"{cell.label} shows a count from 1 to {threshold - 1}.")
+        low, high = shown_range(form.status, form.value, document, threshold)
+        var = var_of_cell[cell_id]
+        lower[var] = max(lower[var], low)
+        upper[var] = min(upper[var], high)
 
     truth = identities.truth.astype(float)
     if np.any(truth < lower) or np.any(truth > upper):
