@@ -223,3 +223,53 @@ def test_a_shown_value_outside_its_documented_range_is_reported(status: str) -> 
     view = dataclasses.replace(pack.for_audit(), document=document)
     report = audit(view, ledger.identities(), ledger.true_counts)
     assert any("does not allow" in f for f in report.failures)
+
+
+class Perturbed(Given):
+    """Given numbers read under the cell-key method's documentation (its ptable)."""
+
+    def document(self) -> dict:
+        return CellKey(np.zeros(1, dtype=np.uint64)).document()
+
+
+def four_single_referrals(totals_shown: int) -> tuple[Ledger, list[Form]]:
+    """Four settings, each with 1 referral and 20 handled. Every referral and the referral
+    total (4) are shown as 0, each setting's handled as 20, and each setting's total (21)
+    as `totals_shown`; the other cells as they are."""
+    data = pd.DataFrame(
+        [(s, "referred") for s in ("S1", "S2", "S3", "S4")]
+        + [(s, "handled") for s in ("S1", "S2", "S3", "S4") for _ in range(20)],
+        columns=["setting_id", "decision"],
+    )
+    ledger = Ledger(data)
+    ledger.counts("split", ["setting_id", "decision"], values={"decision": ["referred", "handled"]})
+    forms = [Form("perturbed", int(v)) for v in ledger.true_counts]
+    forms[ledger.cell_id(ledger.cell("split", decision="referred"))] = Form("perturbed", 0)
+    for s in ("S1", "S2", "S3", "S4"):
+        forms[ledger.cell_id(ledger.cell("split", setting_id=s, decision="referred"))] = Form(
+            "perturbed", 0
+        )
+        forms[ledger.cell_id(ledger.cell("split", setting_id=s))] = Form("perturbed", totals_shown)
+    return ledger, forms
+
+
+def test_a_whole_shown_apart_from_its_part_is_known_to_hold_more_incidents() -> None:
+    """Each setting's total (21) shown as 22 beside its handled shown as 20: the same
+    incidents would show the same number, so each setting has a referral (1 or more);
+    the four fit in a referral total shown as 0 (4 or fewer), so each is exactly 1."""
+    ledger, forms = four_single_referrals(totals_shown=22)
+    report = audit(ledger.publish(Perturbed(forms)).for_audit(), ledger.identities(),
+                   ledger.true_counts)  # fmt: skip
+    for s in ("S1", "S2", "S3", "S4"):
+        assert f"split (setting_id {s}, decision referred) can be worked out exactly." in (
+            report.failures
+        )
+
+
+def test_a_whole_shown_as_its_part_says_nothing_more() -> None:
+    """The same pack with each setting's total shown as 20, like its handled incidents:
+    as far as a reader can tell the referral may be absent, so each is 0 to 4."""
+    ledger, forms = four_single_referrals(totals_shown=20)
+    report = audit(ledger.publish(Perturbed(forms)).for_audit(), ledger.identities(),
+                   ledger.true_counts)  # fmt: skip
+    assert report.passed, report.failures

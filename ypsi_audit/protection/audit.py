@@ -11,6 +11,9 @@ protect. It writes one integer programme per run:
   ptable can turn into the number shown; a rounded one is within half a base;
 - every identity between cells (totals, the same incidents in two tables, this year
   within all years; `identities.py`);
+- the same-set rule: a perturbed or rounded number is a fixed function of the incidents
+  behind it, so where a whole and a part inside it are shown differently, the rest of the
+  whole is at least 1;
 - every figure that cannot be worked out again from the shown counts, taken at its word
   as a statement about the true counts (a rate times its denominator, to the precision
   printed); such a figure also fails the pack, because figures must come from the shown
@@ -179,14 +182,14 @@ def audit(
 
     extra_rows, figure_failures = _figures(view, identities, truth)
     failures.extend(figure_failures)
+    extra_rows.extend(_same_set_rows(view, identities))
     matrix = identities.matrix
     row_low = np.zeros(matrix.shape[0])
     row_high = np.where(identities.equal, 0.0, np.inf)
     if extra_rows:
-        rows, lows, highs = zip(*extra_rows, strict=True)
-        matrix = sp.vstack([matrix, sp.vstack(rows)]).tocsr()
-        row_low = np.concatenate([row_low, lows])
-        row_high = np.concatenate([row_high, highs])
+        matrix = sp.vstack([matrix, *(rows for rows, _, _ in extra_rows)]).tocsr()
+        row_low = np.concatenate([row_low, *(np.full(r.shape[0], lo) for r, lo, _ in extra_rows)])
+        row_high = np.concatenate([row_high, *(np.full(r.shape[0], hi) for r, _, hi in extra_rows)])
 
     small = (identities.truth >= 1) & (identities.truth < threshold)
     targets = np.flatnonzero(small)
@@ -352,6 +355,41 @@ def _figures(
                 rows.append((sp.csr_matrix(above), -np.inf, 0.0))
                 rows.append((sp.csr_matrix(below), 0.0, np.inf))
     return rows, failures
+
+
+def _same_set_rows(view: PublishedView, identities: Identities) -> list:
+    """The same incidents are always shown the same number (cell keys and rounding are
+    both fixed functions of the incidents in a cell), so a cell shown differently from a
+    cell inside it holds other incidents too: for every relation "whole >= or = its parts",
+    each part shown differently from the whole gives whole - part >= 1. Without this a
+    shown 0 beside a total and a part that differ reads as 0 to 4 when it is 1 to 4 (the
+    third outside attack, 2026-12-03)."""
+    shown = np.full(identities.n_vars, np.nan)
+    for cell_id, form in enumerate(view.forms):
+        if form.status in ("perturbed", "rounded") and form.value is not None:
+            shown[identities.var_of_cell[cell_id]] = form.value
+    matrix = identities.matrix.tocsr()
+    wholes: list[int] = []
+    parts: list[int] = []
+    for r in range(matrix.shape[0]):
+        members = matrix.indices[matrix.indptr[r] : matrix.indptr[r + 1]]
+        coefficients = matrix.data[matrix.indptr[r] : matrix.indptr[r + 1]]
+        whole = members[coefficients == 1.0]
+        inside = members[coefficients == -1.0]
+        if len(whole) != 1 or len(inside) + 1 != len(members) or np.isnan(shown[whole[0]]):
+            continue
+        differ = inside[~np.isnan(shown[inside]) & (shown[inside] != shown[whole[0]])]
+        wholes.extend([int(whole[0])] * len(differ))
+        parts.extend(differ.tolist())
+    if not wholes:
+        return []
+    pairs = sorted(set(zip(wholes, parts, strict=True)))
+    n = len(pairs)
+    rows = np.repeat(np.arange(n), 2)
+    columns = np.array(pairs).ravel()
+    values = np.tile([1.0, -1.0], n)
+    block = sp.csr_matrix((values, (rows, columns)), shape=(n, identities.n_vars))
+    return [(block, 1.0, np.inf)]
 
 
 def _name(view: PublishedView, identities: Identities, var: int) -> str:

@@ -31,12 +31,23 @@ deterministic rounding (counts under 10 removed, the rest rounded to 5), and the
 
 - a count from 1 to 4 is shown as 5 with probability count/5 and as 0 otherwise, so no
   count from 1 to 4 is ever shown and totals stay right on average;
-- a count of 7 or more moves by −2, −1, 0, +1 or +2 with probabilities 0.1, 0.2, 0.4,
-  0.2 and 0.1; 5 and 6 move only so far as to stay at 5 or more.
+- a count of 5 or more moves by −2 to +2 for 250 of the 256 keys (−1, 0 and +1 most
+  often: 51, 102 and 51 keys; ±2: 23 keys each), by ±3 for 2 keys each way and by ±4 for
+  1 key each way; a move that would take it below 5 is no move.
 
 A reader who knows this table learns from a shown 0 that the count is 0 to 4, from a
-shown 5 that it is 1 to 7, and from a shown v ≥ 6 that it is within 2 of v. With a
+shown 5 that it is 1 to 9, and from a shown v ≥ 6 that it is within 4 of v. With a
 threshold t, read t for 5 and t − 1 for 4 throughout.
+
+Why the rare wide moves. An attacker bounds a small count x by a total T and the rest R
+shown beside it (x = T − R). With moves of at most 2, T shown 2 low and R shown 2 high
+(1 key in 100 each, so one pair in 100) left x = 1 as the only value, and a pack of some
+hundreds of such pairs was pinned in most draws. Widening the possible moves to 4 while
+keeping almost all the weight within 2 means the bound is only that tight when both
+cells take a move of 4 the opposite way, one pair in 65,536; the published counts are
+almost as close to the truth as before. The same-set rule (the same incidents always
+show the same number, so a total shown differently from one of its parts has other
+incidents in it) is part of the attacker's audit (`audit.py`).
 """
 
 from __future__ import annotations
@@ -69,10 +80,11 @@ __all__ = [
 KEY_RANGE = 256  # record and cell keys 0..255, as ONS
 MAX_PCV = 750  # ptable rows, reused above 750 as ONS does
 WRAP_FROM, WRAP_PERIOD = 501, 250
-# Noise for counts of 7 or more, and for 5 and 6 (kept at 5 or more): (step, probability).
-_NOISE = ((-2, 0.1), (-1, 0.2), (0, 0.4), (1, 0.2), (2, 0.1))
-# Counts at the threshold and one above it, by how far above it they are.
-_NOISE_SMALL = {0: ((0, 0.6), (1, 0.25), (2, 0.15)), 1: ((-1, 0.2), (0, 0.45), (1, 0.2), (2, 0.15))}
+# Noise for counts at or above the threshold, in 256ths of the keys: (step, weight). Most
+# counts move by 2 or less; moves of 3 and 4 are rare but possible, so a reader can never
+# rule them out (see the module docstring). A move that would take a count below the
+# threshold is no move.
+_NOISE = ((-4, 1), (-3, 2), (-2, 23), (-1, 51), (0, 102), (1, 51), (2, 23), (3, 2), (4, 1))
 _ROTATE = 97  # each count reads the cell keys from its own starting point
 
 
@@ -90,10 +102,13 @@ def default_ptable(threshold: int = THRESHOLD) -> np.ndarray:
             up = position < round(KEY_RANGE * count / threshold)
             table[count] = np.where(up, threshold - count, -count)
             continue
-        steps = _NOISE_SMALL.get(count - threshold, _NOISE)
-        edges = np.round(np.cumsum([p for _, p in steps]) * KEY_RANGE).astype(int)
-        chosen = np.searchsorted(edges, position, side="right")
-        table[count] = np.array([s for s, _ in steps])[chosen]
+        steps = np.array([step for step, _ in _NOISE])
+        weights = np.array([weight for _, weight in _NOISE])
+        below = count + steps < threshold
+        weights[steps == 0] += weights[below].sum()
+        weights[below] = 0
+        chosen = np.searchsorted(np.cumsum(weights), position, side="right")
+        table[count] = steps[chosen]
     return table
 
 
@@ -232,8 +247,8 @@ class CellKey:
         return (
             "Every count is adjusted a little with the Office for National Statistics' "
             f"cell-key method so that no child can be picked out: a count from 1 to {t - 1} "
-            f"is shown as 0 or {t}, any other count may be shown up to 2 higher or lower than "
-            "it is, and the same incidents are always shown the same way. So a total can "
-            "differ a little from the sum of its parts, and percentages are worked out from "
-            "the counts shown."
+            f"is shown as 0 or {t}, any other count is usually shown up to 2 higher or lower "
+            "than it is (rarely up to 4), and the same incidents are always shown the same "
+            "way. So a total can differ a little from the sum of its parts, and percentages "
+            "are worked out from the counts shown."
         )

@@ -21,8 +21,9 @@ INTERNAL_BANNER = (
     "not publish it, forward it or share it outside the team."
 )
 PUBLICATION_BANNER = (
-    "**Publication version.** Every figure is protected so that no child can be "
-    "identified; small numbers are never shown. See the foot of the page for how."
+    "**Publication version.** Every count is adjusted a little and small numbers are never "
+    "shown; before it was written, the whole pack was tested the way someone trying to pick "
+    "out a child would test it. See the foot of the page for how, and what the test found."
 )
 
 
