@@ -192,15 +192,24 @@ def test_a_statistic_from_the_true_counts_fails_outright() -> None:
     assert report.failures == ["figure kappa does not follow from the published counts."]
 
 
-def test_manifest_and_foot_carry_the_audits_figures() -> None:
+def test_manifest_and_foot_state_the_guarantee_and_the_exact_figures_stay_private() -> None:
+    """How many small counts there are and how narrow the narrowest is come from the true
+    counts, so a publication states only the checked guarantee."""
     ledger = split_ledger()
-    report = run(ledger, exact_except(ledger, hidden_square(ledger)))
+    report = run(ledger, exact_except(ledger, hidden_square(ledger)), promise=3)
     manifest = report.manifest()
-    assert manifest["passed"] is True
-    assert manifest["cells_published"] == len(ledger.cell_list)
-    assert manifest["small_counts_protected"] == 1
-    assert manifest["narrowest_range_values"] == 16
-    assert "could still be any of at least 16 values" in report.foot()
+    assert manifest == {
+        "passed": True,
+        "cells_published": len(ledger.cell_list),
+        "small_counts_could_each_be_at_least": 4,
+        "failures": 0,
+    }
+    assert report.foot().endswith("(each could still be any of at least 4 values).")
+    assert "16" not in report.foot()
+    assert report.private()["small_counts_protected"] == 1
+    assert report.private()["narrowest_range_values"] == 16
+    assert "1 true count from 1 to 4 tested" in report.operator_line()
+    assert "16 values" in report.operator_line()
     failing = run(
         ledger,
         exact_except(

@@ -61,6 +61,7 @@ def protector(
             max_draws=max_draws,
         )
         foot = done.report.foot()
+        pages_ledger.audit_line = done.report.operator_line()
         pages_ledger.audit = {
             **done.report.manifest(),
             "method": done.pack.method_name,

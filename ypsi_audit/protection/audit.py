@@ -68,33 +68,55 @@ class AuditReport:
     ranges: dict[int, tuple[int, int]] = field(default_factory=dict)  # var -> proven range
     exact: set[int] = field(default_factory=set)  # vars whose range is min..max exactly
     threshold: int = 5  # the smallest count that may be shown
+    promise: int = 1  # a small count's range is at least promise + 1 values
+
+    @property
+    def guaranteed(self) -> int:
+        """The fewest values any small count can still take, as the method promises and
+        the audit checked: the figure a publication may state."""
+        return self.promise + 1
 
     def manifest(self) -> dict[str, Any]:
+        """The audit's figures a publication may carry. The exact number of small counts
+        and the narrowest range found are worked out from the true counts (a reader who
+        knew that exactly one cell could be as narrow as 2 values would learn that it is
+        small), so they are told to the person running the tool instead (`private`)."""
         return {
             "passed": self.passed,
             "cells_published": self.cells,
+            "small_counts_could_each_be_at_least": self.guaranteed,
+            "failures": len(self.failures),
+        }
+
+    def private(self) -> dict[str, Any]:
+        """Figures for the person running the tool, never written to a publication."""
+        return {
             "small_counts_protected": self.protected,
             "narrowest_range_values": self.narrowest,
-            "failures": len(self.failures),
             "seconds": round(self.seconds, 3),
             "solves": self.solves,
         }
 
     def foot(self) -> str:
         """One plain sentence for the foot of every published page."""
-        small = f"from 1 to {self.threshold - 1}"
         if not self.passed:
             return "This pack failed its disclosure check and must not be published."
-        if not self.protected:
-            return (
-                f"Disclosure check: none of the {self.cells:,} published counts rests on a "
-                f"number {small}."
-            )
         return (
             f"Disclosure check: all {self.cells:,} published counts, with their totals and "
             "percentages, were tested together the way someone trying to pick out a child "
-            f"would; none of the {self.protected:,} true counts {small} behind them can be "
-            f"worked out (each could still be any of at least {self.narrowest} values)."
+            f"would; no true count from 1 to {self.threshold - 1} behind them can be worked "
+            f"out (each could still be any of at least {self.guaranteed} values)."
+        )
+
+    def operator_line(self) -> str:
+        """One line for the person running the tool, with the exact figures."""
+        return (
+            f"Disclosure check passed: {self.protected:,} true "
+            f"count{'' if self.protected == 1 else 's'} from 1 to {self.threshold - 1} tested, the narrowest could still be any of "
+            f"{self.narrowest} values ({self.solves} solves, {self.seconds:.1f} s). "
+            "These figures stay with you; the pack states only the method's guarantee."
+            if self.passed
+            else "Disclosure check failed."
         )
 
 
@@ -276,6 +298,7 @@ def audit(
         ranges={int(v): (int(seen_low[v]), int(seen_high[v])) for v in targets},
         exact=exact,
         threshold=threshold,
+        promise=promise,
     )
     return report
 

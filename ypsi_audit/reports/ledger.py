@@ -162,7 +162,8 @@ class Ledger:
         self.audience = audience
         self.tables: dict[str, CountTable] = {}
         self.protected = False
-        self.audit: dict[str, Any] = {}
+        self.audit: dict[str, Any] = {}  # published with the pack
+        self.audit_line = ""  # the audit's exact figures, for the person running the tool
         self._overrides: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
 
     # ------------------------------------------------------------------ declaring

@@ -67,6 +67,8 @@ def run(spec: RunSpec, progress: Progress = print) -> ReportRun:
         names = page_names(spec)
         progress("Building the pages ...")
         pages, ledger, audit = _build(log, spec, names)
+        if ledger.audit_line:
+            progress(ledger.audit_line)
         for name, page in pages.items():
             _write(work / "pages" / f"{name}.json", page.to_json())
         versions = _versions()
