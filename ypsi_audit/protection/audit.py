@@ -112,7 +112,8 @@ class AuditReport:
         """One line for the person running the tool, with the exact figures."""
         return (
             f"Disclosure check passed: {self.protected:,} true "
-            f"count{'' if self.protected == 1 else 's'} from 1 to {self.threshold - 1} tested, the narrowest could still be any of "
+            f"count{'' if self.protected == 1 else 's'} from 1 to {self.threshold - 1} "
+            "tested, the narrowest could still be any of "
             f"{self.narrowest} values ({self.solves} solves, {self.seconds:.1f} s). "
             "These figures stay with you; the pack states only the method's guarantee."
             if self.passed

@@ -73,6 +73,7 @@ __all__ = [
     "load_secret",
     "mix",
     "pcv",
+    "perturb",
     "ptable_frame",
     "record_keys",
 ]
@@ -185,6 +186,14 @@ def cell_keys(index: np.ndarray, size: int, keys: np.ndarray) -> np.ndarray:
     return mix(sums)
 
 
+def perturb(counts: np.ndarray, ckeys: np.ndarray, ptable: np.ndarray) -> np.ndarray:
+    """ONS's lookup step: each count plus the ptable's noise for its perturbation cell
+    value and cell key; empty cells stay 0. (The step this module shares with ONS's
+    package unchanged; `benchmarks/disclosure_eval.py` checks it against the package.)"""
+    counts = np.asarray(counts, dtype=np.int64)
+    return np.where(counts > 0, counts + ptable[pcv(counts), ckeys], 0)
+
+
 def mix(sums: np.ndarray) -> np.ndarray:
     """splitmix64's finaliser on 64-bit sums, cut to a cell key of 0-255."""
     z = np.asarray(sums, dtype=np.uint64).copy()
@@ -226,8 +235,7 @@ class CellKey:
         forms: list[Form] = []
         for view in ledger.views:
             counts = truth[view.offset : view.offset + view.size]
-            noise = self.ptable[pcv(counts), cell_keys(view.index, view.size, self.keys)]
-            shown = np.where(counts > 0, counts + noise, 0)
+            shown = perturb(counts, cell_keys(view.index, view.size, self.keys), self.ptable)
             forms.extend(Form("perturbed", int(v)) for v in shown)
         return forms
 
