@@ -3,26 +3,27 @@
 Each incident gets a record key that never changes (here an HMAC of its incident id
 under a secret kept by the trust, so the same incident always has the same key and
 nobody without the secret can work keys out). A cell's key (0-255) is worked out from
-the keys of the incidents in it (see below). A lookup table, the ptable, says for each true count
-and cell key how much to add. So the noise looks random but is fixed: the same cell,
+the keys of the incidents in it (see below). A lookup table, the ptable, says for each
+true count and cell key how much to add. So the noise looks random but is fixed: the same cell,
 whichever table it appears in and however often it is published, always shows the same
 number, and subtracting two tables that differ by one incident gives the difference of
 two noisy numbers, not the incident.
 
-This follows ONS's `cell-key-perturbation` package (version 3.1, `create_perturbed_table`)
-step for step but one: ONS's cell key is the sum of 8-bit record keys mod 256, so the
-key of a total is the sum of its parts' keys, and an outside attack (2026-12-03) that knew
-this and the ptable solved the keys and counts of linked tables together and pinned small
-counts (12 in one 8-setting pack; 0 when it could not use the keys' sums). Here each
-incident's record key is 64 bits of an HMAC, a cell's key is the 64-bit sum of its
-incidents' record keys passed through a mixing function (splitmix64's finaliser) and
-cut to 0-255: still the same key for the same incidents in any table, but the key of a
-total says nothing about its parts'. Counts above 750 use
-the ptable's rows 501-750 again (pcv = (count − 1) mod 250 + 501); the noise is the ptable's
-`pvalue` for (pcv, ckey); empty cells stay 0. The package itself is not used at run time
-because it tabulates one grouping of microdata per call and prints to standard output,
-while the ledger needs keys for any cell, margins included, in one pass; the evaluation
-(`benchmarks/disclosure_eval.py`) checks that both give the same numbers on every table.
+This follows ONS's `cell-key-perturbation` package (version 3.1,
+`create_perturbed_table`) step for step but one: ONS's cell key is the sum of 8-bit
+record keys mod 256, so the key of a total is the sum of its parts' keys, and an outside
+attack (2026-12-03) that knew this and the ptable solved the keys and counts of linked
+tables together and pinned small counts (12 in one 8-setting pack; 0 when it could not
+use the keys' sums). Here each incident's record key is 64 bits of an HMAC, a cell's key
+is the 64-bit sum of its incidents' record keys passed through a mixing function
+(splitmix64's finaliser) and cut to 0-255: still the same key for the same incidents in
+any table, but the key of a total says nothing about its parts'. Counts above 750 use
+the ptable's rows 501-750 again (pcv = (count − 1) mod 250 + 501); the noise is the
+ptable's `pvalue` for (pcv, ckey); empty cells stay 0. The package itself is not used at
+run time because it tabulates one grouping of microdata per call and prints to standard
+output, while the ledger needs keys for any cell, margins included, in one pass; the
+evaluation (`benchmarks/disclosure_eval.py`) checks that `perturb`, given ONS's cell
+keys, gives the package's numbers on every table.
 
 The ptable shipped with ONS's package (`ptable_10_5_rule.csv`) is not perturbation but
 deterministic rounding (counts under 10 removed, the rest rounded to 5), and the Census
@@ -41,7 +42,7 @@ threshold t, read t for 5 and t − 1 for 4 throughout.
 
 Why the rare wide moves. An attacker bounds a small count x by a total T and the rest R
 shown beside it (x = T − R). With moves of at most 2, T shown 2 low and R shown 2 high
-(1 key in 100 each, so one pair in 100) left x = 1 as the only value, and a pack of some
+(one key in ten each, so one pair in 100) left x = 1 as the only value, and a pack of some
 hundreds of such pairs was pinned in most draws. Widening the possible moves to 4 while
 keeping almost all the weight within 2 means the bound is only that tight when both
 cells take a move of 4 the opposite way, one pair in 65,536; the published counts are
