@@ -172,7 +172,7 @@ def measure(
         "under_escalation_flagged_998": {"exact": int(flagged_exact), "published": int(flagged)},
         "rate_error_points_mean": round(float(np.mean(errors)), 2) if errors else None,
         "rate_error_points_max": round(float(np.max(errors)), 2) if errors else None,
-        "audit": report.manifest(),
+        "audit": {**report.manifest(), **report.private()},
         "leaks": [f for f in report.failures if "shows a count" not in f],
         "shown_1_to_4": sum("shows a count" in f for f in report.failures),
         "protect_seconds": round(protect_s, 3),
