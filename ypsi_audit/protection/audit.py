@@ -11,9 +11,11 @@ protect. It writes one integer programme per run:
   ptable can turn into the number shown; a rounded one is within half a base;
 - every identity between cells (totals, the same incidents in two tables, this year
   within all years; `identities.py`);
-- the same-set rule: a perturbed or rounded number is a fixed function of the incidents
-  behind it, so where a whole and a part inside it are shown differently, the rest of the
-  whole is at least 1;
+- the same-set rule, for a method whose shown number is a fixed function of the
+  incidents behind it (cell keys): where a whole and a part inside it are shown
+  differently, the rest of the whole is at least 1. Only the containments written as
+  identities are used; those `identities.py` leaves out are open to a reader using the
+  rule;
 - every figure that cannot be worked out again from the shown counts, taken at its word
   as a statement about the true counts (a rate times its denominator, to the precision
   printed); such a figure also fails the pack, because figures must come from the shown
@@ -105,11 +107,17 @@ class AuditReport:
             f"Disclosure check: all {self.cells:,} published counts, with their totals and "
             "percentages, were tested together the way someone trying to pick out a child "
             f"would; no true count from 1 to {self.threshold - 1} behind them can be worked "
-            f"out (each could still be any of at least {self.guaranteed} values)."
+            f"out for certain (each could still be any of at least {self.guaranteed} values)."
         )
 
     def operator_line(self) -> str:
         """One line for the person running the tool, with the exact figures."""
+        if self.passed and not self.protected:
+            return (
+                f"Disclosure check passed: no true count from 1 to {self.threshold - 1} "
+                f"behind the pack ({self.solves} solves, {self.seconds:.1f} s). This stays "
+                "with you; the pack states only the method's guarantee."
+            )
         return (
             f"Disclosure check passed: {self.protected:,} true "
             f"count{'' if self.protected == 1 else 's'} from 1 to {self.threshold - 1} "
@@ -205,7 +213,8 @@ def audit(
 
     extra_rows, figure_failures = _figures(view, identities, truth)
     failures.extend(figure_failures)
-    extra_rows.extend(_same_set_rows(view, identities))
+    if document.get("same_set_same_value"):
+        extra_rows.extend(_same_set_rows(view, identities))
     matrix = identities.matrix
     row_low = np.zeros(matrix.shape[0])
     row_high = np.where(identities.equal, 0.0, np.inf)
@@ -382,15 +391,15 @@ def _figures(
 
 
 def _same_set_rows(view: PublishedView, identities: Identities) -> list:
-    """The same incidents are always shown the same number (cell keys and rounding are
-    both fixed functions of the incidents in a cell), so a cell shown differently from a
-    cell inside it holds other incidents too: for every relation "whole >= or = its parts",
-    each part shown differently from the whole gives whole - part >= 1. Without this a
-    shown 0 beside a total and a part that differ reads as 0 to 4 when it is 1 to 4 (the
-    third outside attack, 2026-12-03)."""
+    """A method that documents `same_set_same_value` (cell keys: the shown number is a
+    fixed function of the incidents in a cell) shows the same incidents the same way, so
+    a cell shown differently from a cell inside it holds other incidents too: for every
+    relation "whole >= or = its parts", each part shown differently from the whole gives
+    whole - part >= 1. Without this a shown 0 beside a total and a part that differ reads
+    as 0 to 4 when it is 1 to 4 (the third outside attack, 2026-12-03)."""
     shown = np.full(identities.n_vars, np.nan)
     for cell_id, form in enumerate(view.forms):
-        if form.status in ("perturbed", "rounded") and form.value is not None:
+        if form.status == "perturbed" and form.value is not None:
             shown[identities.var_of_cell[cell_id]] = form.value
     matrix = identities.matrix.tocsr()
     wholes: list[int] = []

@@ -21,7 +21,7 @@ INTERNAL_BANNER = (
     "not publish it, forward it or share it outside the team."
 )
 PUBLICATION_BANNER = (
-    "**Publication version.** Every count is adjusted a little and small numbers are never "
+    "**Publication version.** Counts may be adjusted a little and small numbers are never "
     "shown; before it was written, the whole pack was tested the way someone trying to pick "
     "out a child would test it. See the foot of the page for how, and what the test found."
 )

@@ -79,8 +79,8 @@ font-size:13px}
 @page{size:A4;margin:14mm 12mm}
 @page restricted{@top-center{content:"For the safeguarding team only: not for publication or \
 forwarding";font:8pt Arial,sans-serif;color:#d4351c}}
-@page info{@top-center{content:"Publication version: counts adjusted, small numbers never \
-shown (see the foot of the page)";font:8pt Arial,sans-serif;color:#505a5f}}
+@page info{@top-center{content:"Publication version: counts may be adjusted, small numbers \
+never shown (see the foot of the page)";font:8pt Arial,sans-serif;color:#505a5f}}
 .page-restricted{page:restricted}
 .page-info{page:info}
 @media print{
