@@ -123,3 +123,23 @@ def test_coincidences_of_a_few_incidents_are_not_credited_to_the_attacker() -> N
     rows_rare = set(matrix.indices[matrix.indptr[rare] : matrix.indptr[rare + 1]].tolist())
     rows_s09 = set(matrix.indices[matrix.indptr[s09] : matrix.indptr[s09 + 1]].tolist())
     assert not rows_rare & rows_s09
+
+
+def test_a_ledger_of_no_incidents_has_its_totals_and_no_placements() -> None:
+    """A publication for a setting with no incidents (`--settings S11` where S11 has none)
+    stopped with an internal error while placing the cells of one table in another by the
+    contract (consistency fixes the guidance outcome)."""
+    ledger = Ledger(frame().iloc[:0], determines={"consistency": ("guidance_outcome",)})
+    ledger.counts("by_consistency", ["consistency"],
+                  values={"consistency": ["under_escalation", "consistent_referral"]})  # fmt: skip
+    ledger.counts(
+        "by_outcome",
+        ["guidance_outcome"],
+        values={"guidance_outcome": ["refer_police", "handle_in_setting", "x"]},
+    )
+    ids = ledger.identities()
+    assert ids.truth.sum() == 0 and ids.n_relations > 0
+    total = ledger.cell("by_consistency")
+    parts = [ledger.cell("by_consistency", consistency=c)
+             for c in ("under_escalation", "consistent_referral")]  # fmt: skip
+    assert relation_holding(ledger, total, parts, equal=True)

@@ -275,6 +275,8 @@ def _functional(
         return None
     fine_key = _combined(ledger, fine_spec.by)
     coarse_key = _combined(ledger, coarse_dims)
+    if not coarse_key.size:  # no incidents (a setting with none chosen): nothing to place
+        return np.full(fine.size, -1, dtype=np.int64)
     pairs = np.unique(fine_key * (int(coarse_key.max()) + 1) + coarse_key)
     if len(pairs) != len(np.unique(fine_key)):
         return None  # some values of A's dimensions go with more than one cell of B
