@@ -104,25 +104,44 @@ def test_a_dimension_fixed_by_another_over_the_whole_frame_links_the_tables() ->
     assert relation_holding(ledger, refer, parts, True)
 
 
-def test_coincidences_of_a_few_incidents_are_not_credited_to_the_attacker() -> None:
+def test_a_few_incidents_counted_in_two_tables_by_definition_are_one_variable() -> None:
+    """Two incidents of a rare group, both referred: the group's referred cell in one table
+    and the group's total in a table of referrals by setting are the same incidents by
+    definition, so a reader can link the tables through them (the fourth outside attack
+    did)."""
+    data = frame(40, seed=9)
+    data["group"] = "common"
+    data["decision"] = np.where(np.arange(40) % 3 == 0, "referred", "handled")
+    data.loc[[0, 3], "group"] = "rare"  # both referred (0 and 3 are multiples of 3)
+    ledger = Ledger(data)
+    ledger.counts("by_group", ["group", "decision"])
+    ledger.counts("referred_by_setting", ["setting_id", "group"],
+                  (data["decision"] == "referred").to_numpy())  # fmt: skip
+    ids = ledger.identities()
+    cell = ledger.cell("by_group", group="rare", decision="referred")
+    total = ledger.cell("referred_by_setting", group="rare")
+    assert ids.var_of_cell[ledger.cell_id(cell)] == ids.var_of_cell[ledger.cell_id(total)]
+    assert ids.truth[ids.var_of_cell[ledger.cell_id(cell)]] == 2
+
+
+def test_a_coincidence_of_one_incident_is_credited_too_and_empty_cells_stay_apart() -> None:
     """One incident that happens to be the only one in two unrelated cells: no reader can
-    know that both cells are the same incident, so they stay two variables and no relation
-    joins the tables through it."""
+    know it, but crediting the reader with it only makes the audit stricter. Empty cells
+    of different tables are not one variable."""
     data = frame(40, seed=9)
     data["group"] = "common"
     data.loc[0, "group"] = "rare"  # the only 'rare' incident ...
     data.loc[0, "setting_id"] = "S09"  # ... is also the only one in S09
     ledger = Ledger(data)
-    ledger.counts("groups", ["group"], values={"group": ["common", "rare"]})
-    ledger.counts("settings", ["setting_id"])
+    ledger.counts("groups", ["group"], values={"group": ["common", "rare", "none"]})
+    ledger.counts("settings", ["setting_id"],
+                  values={"setting_id": ["S01", "S02", "S03", "S04", "S09", "S10"]})  # fmt: skip
     ids = ledger.identities()
-    rare = ids.var_of_cell[ledger.cell_id(ledger.cell("groups", group="rare"))]
-    s09 = ids.var_of_cell[ledger.cell_id(ledger.cell("settings", setting_id="S09"))]
-    assert rare != s09
-    matrix = ids.matrix.tocsc()
-    rows_rare = set(matrix.indices[matrix.indptr[rare] : matrix.indptr[rare + 1]].tolist())
-    rows_s09 = set(matrix.indices[matrix.indptr[s09] : matrix.indptr[s09 + 1]].tolist())
-    assert not rows_rare & rows_s09
+    var = ids.var_of_cell
+    rare = var[ledger.cell_id(ledger.cell("groups", group="rare"))]
+    assert rare == var[ledger.cell_id(ledger.cell("settings", setting_id="S09"))]
+    none = var[ledger.cell_id(ledger.cell("groups", group="none"))]
+    assert none != var[ledger.cell_id(ledger.cell("settings", setting_id="S10"))]
 
 
 def test_a_ledger_of_no_incidents_has_its_totals_and_no_placements() -> None:

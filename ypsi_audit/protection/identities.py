@@ -8,13 +8,15 @@ tau-argus for linked tables), and this module derives them:
 
 - A level declared twice (the same table, or the same totals in two tables) gives the
   same variables, cell by cell, empty cells included.
-- Other cells that count exactly the same incidents become one variable when there are
-  at least as many incidents as the threshold (found by hashing each cell's set, then
-  checked exactly). Smaller sets are left apart on purpose: that the one incident behind
-  two small cells is the same incident is a coincidence of the data no reader can know,
-  and crediting the attacker with it would fail packs that are safe. (Every protection
-  method treats a cell by its true count, so two small cells with the same incidents are
-  protected alike anyway: cell-key gives them the same key and the same noise.)
+- Other cells that count exactly the same incidents, however few, become one variable
+  (found by hashing each cell's set, then checked exactly). Often that is by definition
+  (a table of one group's referrals by setting has, as its total, the same incidents as
+  that group's referred cell in another table), and a reader who knows it learns more
+  than either table says; the fourth outside attack (2026-12-03) used such links. When
+  it is a coincidence of the data (the one incident of a rare group is also the only one
+  in a setting) no reader could know it, but crediting it anyway only makes the audit
+  stricter; small sets were once left apart for that reason, which missed the links by
+  definition.
 - Within a table, every total is the sum of the cells under it (definitional, so empty
   cells count too).
 - Across tables: when table A's incidents are among table B's and each cell of A lies
@@ -75,11 +77,11 @@ class Identities:
         return self.matrix.shape[0]
 
 
-def derive(ledger: Ledger, threshold: int = 5) -> Identities:
+def derive(ledger: Ledger) -> Identities:
     """All relations between the ledger's cells (see the module docstring)."""
     views = ledger.views
     truth_cells = ledger.true_counts
-    var_of_cell = _merge(ledger, views, truth_cells, threshold)
+    var_of_cell = _merge(ledger, views, truth_cells)
     rows: dict[tuple[tuple[tuple[int, int], ...], bool], None] = {}
 
     def add(lhs: int, rhs: np.ndarray, equal: bool) -> None:
@@ -118,7 +120,7 @@ def derive(ledger: Ledger, threshold: int = 5) -> Identities:
     return identities
 
 
-def _merge(ledger: Ledger, views: list[View], truth: np.ndarray, threshold: int) -> np.ndarray:
+def _merge(ledger: Ledger, views: list[View], truth: np.ndarray) -> np.ndarray:
     """One variable per distinct set of incidents: identical levels of different tables
     cell by cell (empty cells too), other incident-bearing cells by their set."""
     n_cells = len(truth)
@@ -143,7 +145,7 @@ def _merge(ledger: Ledger, views: list[View], truth: np.ndarray, threshold: int)
         for local in range(view.size):
             cell = view.offset + local
             count = int(truth[cell])
-            if count < threshold:
+            if count == 0:  # empty cells are linked only through identical levels
                 var[cell] = next_var
                 next_var += 1
                 continue
