@@ -132,3 +132,19 @@ def test_the_secret_path_follows_option_then_environment(
     monkeypatch.delenv("YPSI_AUDIT_SECRET")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     assert secret_path(plain) == tmp_path / "xdg" / "ypsi-audit" / "cell-key.secret"
+
+
+def test_a_pack_of_one_setting_is_said_to_be_checked_alone(tmp_path: Path) -> None:
+    """The audit checks one pack at a time, so a pack of part of a trust tells the person
+    running it to keep it for the safeguarding team; a whole-trust pack does not."""
+    from ypsi_audit.reports.runner import PART_OF_A_TRUST
+
+    secret = _kept(tmp_path, None)
+    said: list[str] = []
+    run(_spec(tmp_path / "whole", secret), progress=said.append)
+    assert PART_OF_A_TRUST not in said
+    part = RunSpec.build("report", input=str(resources.sample_log()), out=str(tmp_path / "s03"),
+                         audience="publication", secret=str(secret), settings="S03")  # fmt: skip
+    said.clear()
+    run(part, progress=said.append)
+    assert PART_OF_A_TRUST in said

@@ -51,6 +51,13 @@ def page_names(spec: RunSpec) -> list[str]:
     return list(IMPACT_PAGES) if spec.command == "impact" else list(REGISTRY)
 
 
+PART_OF_A_TRUST = (
+    "Note: this publication pack covers only some settings or one period. Its disclosure "
+    "check tested it on its own, not together with the trust's other packs, so keep it "
+    "for the safeguarding team and publish the whole trust's pack instead."
+)
+
+
 def run(spec: RunSpec, progress: Progress = print) -> ReportRun:
     """Produce the whole report set `spec` describes, or nothing."""
     from ..outputs import Inputs
@@ -69,6 +76,8 @@ def run(spec: RunSpec, progress: Progress = print) -> ReportRun:
         pages, ledger, audit = _build(log, spec, names)
         if ledger.audit_line:
             progress(ledger.audit_line)
+        if spec.publication and (spec.settings or spec.period):
+            progress(PART_OF_A_TRUST)
         for name, page in pages.items():
             _write(work / "pages" / f"{name}.json", page.to_json())
         versions = _versions()
