@@ -47,7 +47,7 @@ def protector(
     on_pass: Callable[[int], None] | None = None,
 ) -> Callable[[Any], dict[str, tuple[pd.DataFrame, pd.DataFrame]]]:
     """The `protect` callable for `reports.ledger.Ledger.publish_with`: `keys(draw)`
-    gives one record key (0-255) per row of the pages' incident frame, e.g.
+    gives one record key (64 bits) per row of the pages' incident frame, e.g.
     `lambda draw: record_keys(incident_ids, load_secret(path), draw)`; draws from
     `first_draw` on, at most `max_draws` of them (1 once the trust has published), are
     tried; `on_pass(draw)` is told which draw passed the audit."""

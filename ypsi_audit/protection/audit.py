@@ -401,7 +401,7 @@ def _same_set_rows(view: PublishedView, identities: Identities) -> list:
     for cell_id, form in enumerate(view.forms):
         if form.status == "perturbed" and form.value is not None:
             shown[identities.var_of_cell[cell_id]] = form.value
-    matrix = identities.matrix.tocsr()
+    matrix = identities.matrix  # csr: one row per relation
     wholes: list[int] = []
     parts: list[int] = []
     for r in range(matrix.shape[0]):
