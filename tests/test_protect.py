@@ -134,17 +134,72 @@ def test_the_secret_path_follows_option_then_environment(
     assert secret_path(plain) == tmp_path / "xdg" / "ypsi-audit" / "cell-key.secret"
 
 
-def test_a_pack_of_one_setting_is_said_to_be_checked_alone(tmp_path: Path) -> None:
-    """The audit checks one pack at a time, so a pack of part of a trust tells the person
-    running it to keep it for the safeguarding team; a whole-trust pack does not."""
-    from ypsi_audit.reports.runner import PART_OF_A_TRUST
+def _part(out: Path, secret: Path, settings: str) -> RunSpec:
+    return RunSpec.build("report", input=str(resources.sample_log()), out=str(out),
+                         audience="publication", secret=str(secret), settings=settings)  # fmt: skip
+
+
+def test_each_pack_is_audited_with_the_trusts_earlier_ones(tmp_path: Path) -> None:
+    """Every pack that passes is kept in the register beside the secret (once, however
+    often the same pack is made); a later pack is audited together with all of them, and
+    says so on its pages and in its manifest."""
+    from ypsi_audit.protection.register import Register
+    from ypsi_audit.reports.protect import register_path
 
     secret = _kept(tmp_path, None)
+    register = Register(register_path(secret))
     said: list[str] = []
     run(_spec(tmp_path / "whole", secret), progress=said.append)
-    assert PART_OF_A_TRUST not in said
-    part = RunSpec.build("report", input=str(resources.sample_log()), out=str(tmp_path / "s03"),
-                         audience="publication", secret=str(secret), settings="S03")  # fmt: skip
+    assert len(register) == 1 and not any("Together with" in line for line in said)
+    run(_spec(tmp_path / "whole-again", secret), progress=said.append)
+    assert len(register) == 1  # the same pack: nothing new to check against
     said.clear()
-    run(part, progress=said.append)
-    assert PART_OF_A_TRUST in said
+    run(_part(tmp_path / "s03", secret, "S03"), progress=said.append)
+    assert any("Together with the 1 earlier publication:" in line for line in said), said
+    assert len(register) == 2
+    manifest = json.loads((tmp_path / "s03" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["disclosure"]["earlier_publications_checked_with"] == 1
+    page = (tmp_path / "s03" / "index.html").read_text(encoding="utf-8")
+    assert "together with the trust&#x27;s 1 earlier publication;" in page
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in register.files())
+
+
+def test_a_pack_unsafe_beside_an_earlier_one_is_refused_and_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ypsi_audit.protection import adapter
+    from ypsi_audit.protection.audit import AuditReport
+    from ypsi_audit.protection.publish import DisclosureError
+    from ypsi_audit.protection.register import Register
+    from ypsi_audit.reports.protect import register_path
+
+    secret = _kept(tmp_path, None)
+    run(_spec(tmp_path / "whole", secret), progress=lambda _: None)
+
+    def refusing(records):
+        failure = "referrals (setting_id S03) can be worked out exactly (planted)."
+        return AuditReport(False, [failure], 10, 1, None, 0.0, 0)
+
+    monkeypatch.setattr(adapter, "joint_audit", refusing)
+    with pytest.raises(DisclosureError, match="together with the trust's 1 earlier") as caught:
+        run(_part(tmp_path / "s03", secret, "S03"), progress=lambda _: None)
+    assert caught.value.exit_code == 4 and "S03" in str(caught.value)
+    assert not (tmp_path / "s03").exists() and len(Register(register_path(secret))) == 1
+
+
+def test_a_register_without_its_draw_file_keeps_the_draw_it_was_made_with(
+    tmp_path: Path,
+) -> None:
+    """Losing the `.draw` file must not let a run draw keys afresh: the register says the
+    trust has published, and with which draw."""
+    from ypsi_audit.reports.protect import has_published
+
+    secret = _kept(tmp_path, None)
+    run(_spec(tmp_path / "whole", secret), progress=lambda _: None)
+    draw = read_draw(secret)
+    secret.with_name("cell-key.secret.draw").unlink()
+    assert not has_published(secret)
+    said: list[str] = []
+    run(_part(tmp_path / "s03", secret, "S03"), progress=said.append)
+    assert any("Together with the 1 earlier publication:" in line for line in said)
+    assert read_draw(secret) == draw

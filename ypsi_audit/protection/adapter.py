@@ -18,16 +18,17 @@ are left out of that table); the same is done here, so both count the same incid
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .cellkey import CellKey
+from .joint import PackRecord, joint_audit, record_of
 from .ledger import Ledger
 from .pack import THRESHOLD
-from .publish import MAX_DRAWS, protect_with
+from .publish import MAX_DRAWS, DisclosureError, protect_with
 
 __all__ = ["PAGES_DETERMINE", "protector", "shadow_ledger"]
 
@@ -45,12 +46,18 @@ def protector(
     max_draws: int = MAX_DRAWS,
     threshold: int = THRESHOLD,
     on_pass: Callable[[int], None] | None = None,
+    earlier: Sequence[PackRecord] = (),
+    meta: dict[str, str] | None = None,
 ) -> Callable[[Any], dict[str, tuple[pd.DataFrame, pd.DataFrame]]]:
     """The `protect` callable for `reports.ledger.Ledger.publish_with`: `keys(draw)`
     gives one record key (64 bits) per row of the pages' incident frame, e.g.
     `lambda draw: record_keys(incident_ids, load_secret(path), draw)`; draws from
     `first_draw` on, at most `max_draws` of them (1 once the trust has published), are
-    tried; `on_pass(draw)` is told which draw passed the audit."""
+    tried; `on_pass(draw)` is told which draw passed the audit. `earlier` are the
+    records of the trust's earlier publications: a pack that passes on its own is then
+    audited together with them (`joint.joint_audit`) and refused if that fails. The
+    record of the pack (`meta` added) is left in the pages' ledger's `record`, for the
+    run to keep in the register once the pack is written."""
 
     def protect(pages_ledger: Any) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
         ledger = shadow_ledger(pages_ledger)
@@ -60,10 +67,22 @@ def protector(
             first_draw=first_draw,
             max_draws=max_draws,
         )
-        foot = done.report.foot()
-        pages_ledger.audit_line = done.report.operator_line()
+        record = record_of(
+            ledger, keys(done.draw), done.pack.forms, done.pack.document,
+            {**(meta or {}), "draw": str(done.draw)},
+        )  # fmt: skip
+        line = done.report.operator_line()
+        if earlier:
+            together = joint_audit([*earlier, record])
+            if not together.passed:
+                raise DisclosureError(together.failures, 1, together=len(earlier))
+            line += " " + together.joint_line(len(earlier))
+        foot = done.report.foot(len(earlier))
+        pages_ledger.audit_line = line
+        pages_ledger.record = record
         pages_ledger.audit = {
             **done.report.manifest(),
+            "earlier_publications_checked_with": len(earlier),
             "method": done.pack.method_name,
             "note": done.pack.note,
             "foot": foot,

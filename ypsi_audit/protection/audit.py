@@ -99,15 +99,36 @@ class AuditReport:
             "solves": self.solves,
         }
 
-    def foot(self) -> str:
-        """One plain sentence for the foot of every published page."""
+    def foot(self, earlier: int = 0) -> str:
+        """One plain sentence for the foot of every published page (`earlier`: the trust's
+        earlier publications this pack was also tested with)."""
         if not self.passed:
             return "This pack failed its disclosure check and must not be published."
+        beside = (
+            f", and together with the trust's {earlier} earlier "
+            f"publication{'s' if earlier > 1 else ''}"
+            if earlier
+            else ""
+        )
         return (
             f"Disclosure check: all {self.cells:,} published counts, with their totals and "
             "percentages, were tested together the way someone trying to pick out a child "
-            f"would; no true count from 1 to {self.threshold - 1} behind them can be worked "
-            f"out for certain (each could still be any of at least {self.guaranteed} values)."
+            f"would{beside}; no true count from 1 to {self.threshold - 1} behind them can be "
+            "worked out for certain (each could still be any of at least "
+            f"{self.guaranteed} values)."
+        )
+
+    def joint_line(self, earlier: int) -> str:
+        """The joint audit's exact figures, for the person running the tool."""
+        tested = (
+            f"{self.protected:,} small counts over {self.cells:,} published cells tested, "
+            f"the narrowest could still be any of {self.narrowest} values"
+            if self.protected
+            else f"no small count behind {self.cells:,} published cells"
+        )
+        return (
+            f"Together with the {earlier} earlier publication{'s' if earlier > 1 else ''}: "
+            f"{tested} ({self.solves} solves, {self.seconds:.1f} s)."
         )
 
     def operator_line(self) -> str:
@@ -193,11 +214,15 @@ def audit(
     lower = np.zeros(n_vars)
     upper = np.full(n_vars, np.inf)
 
+    documents = {id(d): dict(d) for d in view.documents}  # copies: _preimage caches in them
     for cell_id, form in enumerate(view.forms):
         cell = view.cells[cell_id]
-        if form.value is not None and 1 <= form.value < threshold:
-            failures.append(f"{cell.label} shows a count from 1 to {threshold - 1}.")
-        low, high = shown_range(form.status, form.value, document, threshold)
+        own = view.document_of(cell_id)
+        read = documents.get(id(own), document)
+        least = int(read.get("threshold", threshold))
+        if form.value is not None and 1 <= form.value < least:
+            failures.append(f"{cell.label} shows a count from 1 to {least - 1}.")
+        low, high = shown_range(form.status, form.value, read, least)
         var = var_of_cell[cell_id]
         lower[var] = max(lower[var], low)
         upper[var] = min(upper[var], high)
@@ -213,8 +238,8 @@ def audit(
 
     extra_rows, figure_failures = _figures(view, identities, truth)
     failures.extend(figure_failures)
-    if document.get("same_set_same_value"):
-        extra_rows.extend(_same_set_rows(view, identities))
+    for cells in _same_set_groups(view):
+        extra_rows.extend(_same_set_rows(view, identities, cells))
     matrix = identities.matrix
     row_low = np.zeros(matrix.shape[0])
     row_high = np.where(identities.equal, 0.0, np.inf)
@@ -390,7 +415,27 @@ def _figures(
     return rows, failures
 
 
-def _same_set_rows(view: PublishedView, identities: Identities) -> list:
+def _same_set_groups(view: PublishedView) -> list[np.ndarray]:
+    """The cells within which the same-set rule holds: those published with one method
+    that documents `same_set_same_value` and the same ptable (packs made with another
+    threshold show the same incidents differently, so the rule does not reach across)."""
+    n = len(view.forms)
+    if view.pack_of_cell is None:
+        return [np.arange(n)] if view.document.get("same_set_same_value") else []
+    groups: dict[tuple, list[int]] = {}
+    for number, document in enumerate(view.documents):
+        if not document.get("same_set_same_value"):
+            continue
+        key = (
+            document.get("kind"), document.get("threshold"),
+            np.asarray(document.get("ptable", ())).tobytes(),
+        )  # fmt: skip
+        groups.setdefault(key, []).append(number)
+    pack_of_cell = np.asarray(view.pack_of_cell)
+    return [np.flatnonzero(np.isin(pack_of_cell, numbers)) for numbers in groups.values()]
+
+
+def _same_set_rows(view: PublishedView, identities: Identities, cells: np.ndarray) -> list:
     """A method that documents `same_set_same_value` (cell keys: the shown number is a
     fixed function of the incidents in a cell) shows the same incidents the same way, so
     a cell shown differently from a cell inside it holds other incidents too: for every
@@ -398,7 +443,8 @@ def _same_set_rows(view: PublishedView, identities: Identities) -> list:
     whole - part >= 1. Without this a shown 0 beside a total and a part that differ reads
     as 0 to 4 when it is 1 to 4 (the third outside attack, 2026-12-03)."""
     shown = np.full(identities.n_vars, np.nan)
-    for cell_id, form in enumerate(view.forms):
+    for cell_id in cells:
+        form = view.forms[cell_id]
         if form.status == "perturbed" and form.value is not None:
             shown[identities.var_of_cell[cell_id]] = form.value
     matrix = identities.matrix  # csr: one row per relation

@@ -112,6 +112,16 @@ class PublishedView:
     figure_texts: dict[str, str]
     document: dict[str, Any]
     threshold: int = THRESHOLD
+    # Several packs audited together (`joint.py`): each pack's documentation, and the
+    # pack each cell was published in; empty when every cell is read with `document`.
+    documents: tuple[dict[str, Any], ...] = ()
+    pack_of_cell: Any = None
+
+    def document_of(self, cell_id: int) -> dict[str, Any]:
+        """The documentation of the method the cell was published with."""
+        if self.pack_of_cell is None:
+            return self.document
+        return self.documents[int(self.pack_of_cell[cell_id])]
 
 
 @dataclass

@@ -39,12 +39,19 @@ class DisclosureError(YpsiError):
 
     exit_code = 4
 
-    def __init__(self, failures: Sequence[str], draws: int) -> None:
+    def __init__(self, failures: Sequence[str], draws: int, *, together: int = 0) -> None:
         self.failures = list(failures)
         first = (self.failures[0] if self.failures else "the audit failed").rstrip(".")
         more = len(self.failures) - 1
         others = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        if draws > 1:
+        if together:
+            advice = (
+                f"it passed on its own, but read together with the trust's {together} earlier "
+                f"publication{'s' if together > 1 else ''} it would give a small count away; "
+                "publish a different grouping (the whole trust, or another --period or "
+                "--settings) or keep this one for the safeguarding team."
+            )
+        elif draws > 1:
             advice = (
                 "publish less detail (a higher --threshold, or fewer --settings, or one "
                 "--period), or report this to the toolkit's maintainers."

@@ -164,6 +164,8 @@ class Ledger:
         self.protected = False
         self.audit: dict[str, Any] = {}  # published with the pack
         self.audit_line = ""  # the audit's exact figures, for the person running the tool
+        self.record: Any = None  # what a publication counted and showed (protection/joint.py)
+        self.keep: Callable[[], Any] | None = None  # keeps `record` once the pack is written
         self._overrides: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
 
     # ------------------------------------------------------------------ declaring

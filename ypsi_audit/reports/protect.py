@@ -49,6 +49,7 @@ __all__ = [
 ENV_SECRET = "YPSI_AUDIT_SECRET"
 SECRET_NAME = "cell-key.secret"
 DRAW_SUFFIX = ".draw"
+REGISTER_SUFFIX = ".packs"  # the register of earlier publications (protection/register.py)
 
 
 class SecretError(YpsiError):
@@ -71,12 +72,20 @@ def protector(spec: RunSpec, log: Any) -> Callable[[Any], Any]:
     from ..protection.adapter import protector as ledger_protector
     from ..protection.cellkey import record_keys
     from ..protection.publish import MAX_DRAWS
+    from ..protection.register import Register
 
     path = secret_path(spec)
     _outside_the_set(path, spec)
     secret = _secret(path)
-    published = has_published(path)
-    first = read_draw(path)
+    register = Register(register_path(path))
+    earlier = register.records()
+    published = has_published(path) or bool(earlier)
+    first = read_draw(path) if has_published(path) or not earlier else _draw_of(earlier[-1])
+    if any(_draw_of(r) != first for r in earlier):
+        raise SecretError(
+            f"the register of publications {register.folder} was made with another draw of "
+            f"cell keys than {path.name}{DRAW_SUFFIX} holds; restore both from the same backup."
+        )
     ids: list[Any] = []
 
     def keys(draw: int) -> Any:
@@ -92,13 +101,34 @@ def protector(spec: RunSpec, log: Any) -> Callable[[Any], Any]:
         max_draws=1 if published else MAX_DRAWS,
         threshold=spec.threshold,
         on_pass=remember,
+        earlier=earlier,
+        meta={"written": _now(), "folder": Path(spec.out).name if spec.out else ""},
     )
 
     def protect(pages_ledger: Any) -> Any:
         ids[:] = incident_ids(log, pages_ledger.incidents)
-        return inner(pages_ledger)
+        shown = inner(pages_ledger)
+        record = pages_ledger.record
+        pages_ledger.keep = lambda: register.add(record)
+        return shown
 
     return protect
+
+
+def register_path(path: Path) -> Path:
+    """The folder of the trust's publication records, beside its secret."""
+    return path.with_name(path.name + REGISTER_SUFFIX)
+
+
+def _draw_of(record: Any) -> int:
+    text = str(record.meta.get("draw", "0"))
+    return int(text) if text.isdigit() else -1
+
+
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def incident_ids(log: Any, incidents: Any) -> list[Any]:

@@ -51,13 +51,6 @@ def page_names(spec: RunSpec) -> list[str]:
     return list(IMPACT_PAGES) if spec.command == "impact" else list(REGISTRY)
 
 
-PART_OF_A_TRUST = (
-    "Note: this publication pack covers only some settings or one period. Its disclosure "
-    "check tested it on its own, not together with the trust's other packs, so keep it "
-    "for the safeguarding team and publish the whole trust's pack instead."
-)
-
-
 def run(spec: RunSpec, progress: Progress = print) -> ReportRun:
     """Produce the whole report set `spec` describes, or nothing."""
     from ..outputs import Inputs
@@ -76,8 +69,6 @@ def run(spec: RunSpec, progress: Progress = print) -> ReportRun:
         pages, ledger, audit = _build(log, spec, names)
         if ledger.audit_line:
             progress(ledger.audit_line)
-        if spec.publication and (spec.settings or spec.period):
-            progress(PART_OF_A_TRUST)
         for name, page in pages.items():
             _write(work / "pages" / f"{name}.json", page.to_json())
         versions = _versions()
@@ -99,6 +90,8 @@ def run(spec: RunSpec, progress: Progress = print) -> ReportRun:
             write_pdfs(stage.path, ["index", *names])
         shutil.rmtree(work)
         manifest = _manifest(spec, gate, report_id, versions, audit, stage.path, len(log.frame))
+        if ledger.keep is not None:
+            ledger.keep()  # first: a pack published but unregistered would go unchecked
         stage.commit()
     progress(f"Wrote the report set to {spec.out}.")
     return ReportRun(Path(spec.out), names, int(gate.get("rows_quarantined", 0)), manifest)

@@ -1,0 +1,134 @@
+"""Auditing a publication together with the trust's earlier ones (protection/joint.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ypsi_audit.protection import CellKey, Form, Ledger, audit
+from ypsi_audit.protection.joint import PackRecord, joint_audit, joint_ledger, record_of
+from ypsi_audit.protection.pack import PublishedView
+
+SETTINGS = ("S1", "S2", "S3", "S4")
+DOCUMENT = CellKey(np.zeros(1, dtype=np.uint64)).document()
+
+
+def incidents() -> pd.DataFrame:
+    """Four settings, each with 1 referral and 20 incidents handled in school."""
+    rows = [(s, "referred") for s in SETTINGS] + [
+        (s, "handled") for s in SETTINGS for _ in range(20)
+    ]
+    return pd.DataFrame(rows, columns=["setting_id", "decision"])
+
+
+def pack(
+    data: pd.DataFrame, declare, shown, keys: np.ndarray | None = None, written: str = ""
+) -> PackRecord:
+    """The record of a pack of `data` with the tables `declare(ledger)` makes, every cell
+    shown as `shown(ledger, cell)` gives (None: its true count)."""
+    ledger = Ledger(data)
+    declare(ledger)
+    forms = []
+    for cell, true in zip(ledger.cell_list, ledger.true_counts, strict=True):
+        value = shown(ledger, cell)
+        forms.append(Form("perturbed", int(true if value is None else value)))
+    keys = np.arange(1, len(data) + 1, dtype=np.uint64) if keys is None else keys
+    return record_of(ledger, keys, forms, DOCUMENT, {"written": written})
+
+
+def totals_pack(data: pd.DataFrame, **options) -> PackRecord:
+    """Incidents by setting; each setting's 21 shown as 22."""
+    return pack(
+        data,
+        lambda ledger: ledger.counts("by setting", ["setting_id"]),
+        lambda ledger, cell: 22 if cell.get("setting_id") in SETTINGS else None,
+        **options,
+    )
+
+
+def split_pack(data: pd.DataFrame, **options) -> PackRecord:
+    """Setting by decision (no totals), handled shown as 20 and referrals as 0, and
+    referrals by setting with their total, every one shown as 0."""
+
+    def declare(ledger: Ledger) -> None:
+        ledger.counts("split", ["setting_id", "decision"], margins=False,
+                      values={"decision": ["referred", "handled"]})  # fmt: skip
+        referred = (data["decision"] == "referred").to_numpy()
+        ledger.counts("referrals", ["setting_id"], referred)
+
+    def shown(ledger: Ledger, cell) -> int | None:
+        if cell.table == "referrals" or cell.get("decision") == "referred":
+            return 0
+        return 20 if cell.get("decision") == "handled" else None
+
+    return pack(data, declare, shown, **options)
+
+
+def test_two_packs_that_pass_alone_can_give_a_count_away_together() -> None:
+    """Alone, the totals pack has no small count and the split pack leaves each referral
+    0 to 4. Together, each setting's total is its handled plus its referral, and shown 22
+    against handled 20 it holds more than those 20 (the same incidents would show the same
+    number): each referral is at least 1, and four of them fit in a total shown 0 (4 or
+    fewer), so each is exactly 1."""
+    data = incidents()
+    totals, split = totals_pack(data), split_pack(data)
+    for alone in (totals, split):
+        ledger = alone.ledger()
+        view = PublishedView(list(ledger.cell_list), alone.forms, {}, {}, {}, dict(DOCUMENT))
+        assert audit(view, ledger.identities(), ledger.true_counts).passed
+    together = joint_audit([totals, split])
+    assert not together.passed
+    for s in SETTINGS:
+        assert any(
+            f"(setting_id {s}, decision referred)" in f and "worked out exactly" in f
+            for f in together.failures
+        ), together.failures
+
+
+def test_either_order_is_caught_and_earlier_packs_are_named() -> None:
+    data = incidents()
+    together = joint_audit([split_pack(data, written="2026-11-30T10:00:00"), totals_pack(data)])
+    assert not together.passed
+    assert any("in the pack published earlier (2026-11-30)" in f for f in together.failures)
+
+
+def test_packs_of_different_incidents_are_not_linked() -> None:
+    """The same tables over other incidents (other record keys) say nothing about these."""
+    data = incidents()
+    others = np.arange(1000, 1000 + len(data), dtype=np.uint64)
+    assert joint_audit([totals_pack(data, keys=others), split_pack(data)]).passed
+
+
+def test_a_later_log_that_relabels_an_incident_keeps_each_packs_labels() -> None:
+    """An incident moved from S1 to S2 between two logs: each pack is counted with its
+    own labels, so the joint ledger's true counts are each pack's true counts."""
+    data = incidents()
+    later = data.copy()
+    later.loc[0, "setting_id"] = "S2"
+    first, second = totals_pack(data), totals_pack(later)
+    ledger, forms, pack_of_cell = joint_ledger([first, second])
+    assert "setting_id#2" in ledger.frame.columns
+    truth = ledger.true_counts
+    assert list(truth[pack_of_cell == 0]) == list(first.ledger().true_counts)
+    assert list(truth[pack_of_cell == 1]) == list(second.ledger().true_counts)
+    assert len(forms) == len(truth)
+
+
+def test_a_pack_and_a_part_of_it_share_variables() -> None:
+    """A pack of one setting lies inside the trust's pack: its total is the same incidents
+    as the trust's cell for that setting, so both are one variable."""
+    data = incidents()
+    one = data[data["setting_id"] == "S1"].reset_index(drop=True)
+    keys = np.arange(1, len(data) + 1, dtype=np.uint64)
+    trust = totals_pack(data, keys=keys)
+    setting = totals_pack(one, keys=keys[(data["setting_id"] == "S1").to_numpy()])
+    ledger, _, pack_of_cell = joint_ledger([trust, setting])
+    identities = ledger.identities()
+    cells = ledger.cell_list
+    trust_s1 = next(
+        i for i, c in enumerate(cells) if pack_of_cell[i] == 0 and c.get("setting_id") == "S1"
+    )
+    setting_total = next(
+        i for i, c in enumerate(cells) if pack_of_cell[i] == 1 and c.get("setting_id") == "Total"
+    )
+    assert identities.var_of_cell[trust_s1] == identities.var_of_cell[setting_total]
