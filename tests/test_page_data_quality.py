@@ -72,3 +72,23 @@ def test_a_factor_is_only_open_where_one_of_its_fields_is_blank(built: tuple) ->
             table = ledger.tables[f"undecided_{rule.id}_blank_{field}"]
             assert table.value(TOTAL, TOTAL).value == open_.sum()
         assert not (open_ & ~any_blank).any(), rule.id
+
+
+def test_a_selection_without_incidents_still_points_at_rows_held_back() -> None:
+    """An empty selection has nothing to review on this page, unless the checks held rows
+    of the log back: those are counted here whatever the selection."""
+    spec = RunSpec.build("report", input=str(resources.sample_log()), out="-", period="2030-31")
+    log = AssessedLog.assess(spec)
+    quiet = build_pages(log, spec, ["data_quality"])[0]["data_quality"]
+    plain = "There are no incidents for this selection, so there is nothing to review"
+    assert plain in " ".join(b.text for b in quiet.section("summary").blocks)
+    assert quiet.headlines[0].empty
+    log.gate = {**log.gate, "rows_read": 610, "rows_valid": 598}
+    held = build_pages(log, spec, ["data_quality"])[0]["data_quality"]
+    summary = " ".join(b.text for b in held.section("summary").blocks)
+    assert "nothing to review" not in summary
+    assert "the checks held back 12 rows of the whole log" in summary
+    assert "Of 610 rows read, 598 passed every check and 12 were held back" in " ".join(
+        b.text for b in held.section("held_back").blocks
+    )
+    assert not held.headlines[0].empty and held.headlines[0].section == "held_back"

@@ -19,7 +19,7 @@ from ypsi_audit.engine import assess
 from ypsi_audit.loading import load_incidents
 from ypsi_audit.policy import load_policy
 from ypsi_audit.reports.assessed import AssessedLog
-from ypsi_audit.reports.ledger import Ledger
+from ypsi_audit.reports.ledger import TOTAL, Ledger
 from ypsi_audit.reports.page import Block, Page
 from ypsi_audit.reports.pages import build_pages
 from ypsi_audit.reports.pages import fairness as page_module
@@ -282,8 +282,21 @@ def test_a_period_restricts_every_count(sample) -> None:
 def test_a_period_without_incidents_says_so_and_calls_for_nothing(sample) -> None:
     page, _, _ = _build(sample, period="2030-31")
     text = " ".join(b.text for b in page.section("summary").blocks)
+    plain = "There are no incidents for this selection, so there is nothing to review"
+    assert f"{plain} on this page." in text
+    assert "could be compared" not in text  # not "too few": there are none
+    assert not page.headlines[0].attention and page.headlines[0].empty
+    assert page.headlines[0].status == f"{plain} in this area."
+
+
+def test_incidents_without_a_recorded_decision_are_not_called_no_incidents(sample) -> None:
+    undecided = sample.copy()
+    undecided["decision"] = pd.NA
+    undecided["referred_social_care"] = pd.NA
+    page, _, _ = _build(undecided)
+    text = " ".join(b.text for b in page.section("summary").blocks)
     assert "There are no incidents with a recorded decision to compare." in text
-    assert not page.headlines[0].attention
+    assert "nothing to review" not in text and not page.headlines[0].empty
     assert page.headlines[0].status.startswith("No group of children could be compared")
 
 
@@ -380,6 +393,32 @@ def test_a_comparison_resting_on_a_withheld_number_is_not_shown(sample) -> None:
     assert "Every comparison here is made across the whole trust" in (
         _comparison_table(page, True).note
     )
+
+
+def _small_shown_as_5(ledger: Ledger) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """As cell-key perturbation can: a group's count of 1 to 4 shown as 5 beside a total
+    shown as it is, so the group can seem larger than all children together."""
+    out = {}
+    for name, t in ledger.tables.items():
+        shown = t.true.astype(float)
+        small = (shown > 0) & (shown < 5)
+        if TOTAL in small.index:
+            small.loc[TOTAL] = False
+        marks = pd.DataFrame("", index=t.true.index, columns=t.true.columns)
+        out[name] = (shown.mask(small, 5.0), marks)
+    return out
+
+
+def test_counts_that_no_longer_add_up_still_give_the_withheld_finding(sample) -> None:
+    """Why the page keeps its words for a comparison it cannot show: with counts that are
+    shown, not hidden, a group can still be shown larger than all children (a real
+    publication of S09 alone did this), and the comparison then rests on nothing."""
+    page, _, _ = _build(sample, audience="publication", settings="S09", protect=_small_shown_as_5)
+    rows = [*_comparison_table(page, True).rows, *_comparison_table(page, False).rows]
+    withheld = [r for r in rows if r["finding"].startswith("Not shown")]
+    assert withheld and all("or" not in r for r in withheld)
+    text = " ".join(b.text for b in page.section("summary").blocks)
+    assert "Resting on numbers protected so that no child can be identified" in text
 
 
 # ---------------------------------------------------------------------------- no plant

@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -146,3 +147,127 @@ def test_a_folder_of_someone_else_is_never_replaced(tmp_path: Path) -> None:
         check_target(inside, Inputs.of(log))
     with pytest.raises(FolderRefused, match="that is a file"):
         check_target(log, Inputs.of(SAMPLE))
+
+
+# ---------------------------------------------------------------------------- no incidents
+
+
+def _exact(ledger) -> dict:
+    """A publication's protection that shows every count as it is (the wording, not the
+    noise, is under test; the real protection is tested in test_protect.py)."""
+    import pandas as pd
+
+    return {
+        name: (t.true.astype(float), pd.DataFrame("", index=t.true.index, columns=t.true.columns))
+        for name, t in ledger.tables.items()
+    }
+
+
+def _front_and_pages(**options) -> tuple[str, dict]:
+    """The front page (HTML) and every page of a report, built as a run builds them."""
+    from ypsi_audit.reports.assessed import AssessedLog
+    from ypsi_audit.reports.front import front_page, shell_for
+    from ypsi_audit.reports.pages import REGISTRY, build_pages
+    from ypsi_audit.reports.spec import RunSpec
+
+    spec = RunSpec.build("report", input=SAMPLE, out="-", **options)
+    log = AssessedLog.assess(spec)
+    protect = _exact if spec.publication else None
+    pages, _ = build_pages(log, spec, list(REGISTRY), protect=protect)
+    shell = shell_for(spec, "index", pages, "test", {})
+    return front_page(spec, pages, shell), pages
+
+
+ZERO_OF_ZERO = re.compile(r"\b0 of 0\b|cannot decide 0\b|would refer 0\b|against 0\b|logged 0\b")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"period": "2030-31"},
+        {"settings": "S99"},
+        {"period": "2030-31", "audience": "publication"},
+    ],
+    ids=["empty-period", "unknown-setting", "empty-period-publication"],
+)
+def test_a_selection_without_incidents_says_so_plainly(options: dict) -> None:
+    """No "0 of 0": the front page and every page's summary say there is nothing to
+    review, beside figures that are all 0; a publication says none are *shown* (a count
+    from 1 to 4 is published as 0 or 5)."""
+    front, pages = _front_and_pages(**options)
+    if options.get("audience") == "publication":
+        said = "No incidents are shown for this selection (a count from 1 to 4 is shown as 0 or 5)"
+    else:
+        said = "There are no incidents for this selection"
+    assert f"{said}, so there is nothing to review in this report." in front
+    assert "Start with the areas marked below" not in front
+    assert not ZERO_OF_ZERO.search(front), ZERO_OF_ZERO.search(front)
+    for name, page in pages.items():
+        summary = page.section("summary")
+        sentences = " ".join(b.text for b in summary.blocks if b.kind == "text")
+        assert f"{said}, so there is nothing to review on this page." in sentences, name
+        assert not ZERO_OF_ZERO.search(sentences), (name, sentences)
+        for block in summary.blocks:  # every figure beside the sentence is nothing
+            if block.kind == "figures":
+                values = {r["value"] for r in block.rows}
+                assert values <= {"0", "none", "0 of 40"}, (name, values)
+        for headline in page.headlines:
+            assert headline.empty and not headline.attention and not headline.look_at, name
+            assert headline.status.startswith(said), (name, headline.status)
+            assert headline.status in front
+    context = "Figures below from other academic years, if any, are there only as context."
+    for name in ("escalation", "recording"):  # these two show other years as context
+        texts = " ".join(b.text for b in pages[name].section("summary").blocks)
+        assert (context in texts) == bool(options.get("period")), name
+
+
+def test_a_selection_with_incidents_reads_as_before() -> None:
+    front, pages = _front_and_pages(period="2023-24")
+    assert "Start with the areas marked below." in front
+    assert "nothing to review" not in front
+    assert not any(h.empty for page in pages.values() for h in page.headlines)
+    for page in pages.values():
+        assert "nothing to review" not in " ".join(b.text for b in page.section("summary").blocks)
+
+
+def test_a_publication_total_shown_as_0_beside_a_part_shown_as_5_is_not_called_empty() -> None:
+    """Cell-key noise can show a total of 1 to 4 as 0 and a part of it as 5: then "no
+    incidents" would contradict the figure beside it, so the figures are said as they are."""
+    import pandas as pd
+
+    from ypsi_audit.reports.ledger import TOTAL
+
+    bumped = {
+        ("referrals_by_term", TOTAL, "yes"),
+        ("recording_gaps_by_setting", TOTAL, "yes"),
+        ("incidents_by_outcome", TOTAL, "insufficient_information"),
+    }
+
+    def zero_but_parts(ledger) -> dict:
+        out = {}
+        for name, t in ledger.tables.items():
+            shown = pd.DataFrame(0.0, index=t.true.index, columns=t.true.columns)
+            for table, row, col in bumped:
+                if table == name:
+                    shown.at[row, col] = 5.0
+            out[name] = (shown, pd.DataFrame("", index=t.true.index, columns=t.true.columns))
+        return out
+
+    from ypsi_audit.reports.assessed import AssessedLog
+    from ypsi_audit.reports.front import front_page, shell_for
+    from ypsi_audit.reports.pages import REGISTRY, build_pages
+    from ypsi_audit.reports.spec import RunSpec
+
+    spec = RunSpec.build("report", input=SAMPLE, out="-", audience="publication")
+    log = AssessedLog.assess(spec)
+    pages, _ = build_pages(log, spec, list(REGISTRY), protect=zero_but_parts)
+    front = front_page(spec, pages, shell_for(spec, "index", pages, "test", {}))
+    assert "Start with the areas marked below." in front
+    for name in ("escalation", "recording", "data_quality"):
+        summary = " ".join(b.text for b in pages[name].section("summary").blocks)
+        assert "nothing to review" not in summary, name
+        assert not pages[name].headlines[0].empty, name
+    recording = " ".join(b.text for b in pages["recording"].section("summary").blocks)
+    assert "The number of incidents is shown as 0" in recording
+    assert "There are no incidents" not in recording
+    assert pages["fairness"].headlines[0].empty  # every count it rests on is shown as 0

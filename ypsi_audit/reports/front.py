@@ -15,6 +15,7 @@ from typing import Any
 from .html import Shell, check_page, wrap
 from .page import Page, inline
 from .spec import RunSpec
+from .words import no_incidents
 
 INTERNAL_BANNER = (
     "**For the safeguarding team only.** This page holds small numbers about children. Do "
@@ -83,11 +84,12 @@ def foot(spec: RunSpec, report_id: str, audit: dict[str, Any]) -> str:
 def front_page(spec: RunSpec, pages: dict[str, Page], shell: Shell) -> str:
     """The front page: where things stand in each area and what to look at next."""
     trust = html.escape(spec.title or "Incident log audit")
+    headlines = [(name, h) for name, page in pages.items() for h in page.headlines]
+    empty = bool(headlines) and all(h.empty for _, h in headlines)
     blocks = [
         f"<h1>{trust}</h1>",
-        f"<p>{inline(_opening(spec))}</p>",
+        f"<p>{inline(_opening(spec, empty=empty))}</p>",
     ]
-    headlines = [(name, h) for name, page in pages.items() for h in page.headlines]
     attention = [item for item in headlines if item[1].attention]
     if attention:
         names = ", ".join(html.escape(h.area.lower()) for _, h in attention)
@@ -117,10 +119,17 @@ def front_page(spec: RunSpec, pages: dict[str, Page], shell: Shell) -> str:
     return page
 
 
-def _opening(spec: RunSpec) -> str:
+def _opening(spec: RunSpec, *, empty: bool = False) -> str:
+    """What the report shows, and where to start; when every page found no incidents in
+    the selection, that instead, plainly."""
     what = (
         "how a change of policy would have judged past incidents"
         if spec.command == "impact"
         else f"how settings handled incidents against {spec.policy.describe()}"
     )
-    return f"This report shows {what}, for {_period(spec)}. Start with the areas marked below."
+    start = (
+        no_incidents(spec, where="in this report")
+        if empty
+        else "Start with the areas marked below."
+    )
+    return f"This report shows {what}, for {_period(spec)}. {start}"

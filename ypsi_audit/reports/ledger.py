@@ -84,6 +84,12 @@ def number_not_shown(figure: Figure) -> str:
     return "their number is not shown"
 
 
+def none_shown(*figures: Figure) -> bool:
+    """Whether every figure is shown, and shown as 0 (a share of nothing is not shown: it
+    is "none", and is left to the counts it rests on)."""
+    return all(f.shown and f.value == 0 for f in figures)
+
+
 def share_text(value: float | None, decimals: int = 0) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "not shown"

@@ -130,6 +130,7 @@ class Headline:
     look_at: list[str] = field(default_factory=list)
     section: str = ""  # the anchor the front page links to
     attention: bool = False
+    empty: bool = False  # the selection holds no incidents (as shown): nothing to review
 
 
 @dataclass

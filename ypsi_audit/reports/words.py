@@ -7,6 +7,8 @@ fixed. Rule ids become the titles their policy file gives them (`AssessedLog.rul
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import contract
 
 NOT_RECORDED = "not recorded"
@@ -119,3 +121,26 @@ REQUIREMENT_STATES = {
 }
 
 TERMS = ("autumn", "spring", "summer")
+
+
+def no_incidents(spec: Any, *, where: str = "on this page") -> str:
+    """What a page says, in place of its summary, when the chosen settings and period hold
+    no incidents: plainly, instead of "0 of 0". A publication says what its figures show
+    (a count from 1 to t − 1 is published as 0 or t, so a 0 there is not a promise of
+    none); pages say it only when every figure beside the sentence is shown as 0."""
+    scope = selection_words(spec)
+    if spec.publication:
+        t = spec.threshold
+        return (
+            f"No incidents are shown {scope} (a count from 1 to {t - 1} is shown as 0 or "
+            f"{t}), so there is nothing to review {where}."
+        )
+    return f"There are no incidents {scope}, so there is nothing to review {where}."
+
+
+def selection_words(spec: Any) -> str:
+    """'for this selection' when settings or a period were chosen, else 'in the log'."""
+    return "for this selection" if spec.period or spec.settings else "in the log"
+
+
+CONTEXT_ONLY = "Figures below from other academic years, if any, are there only as context."

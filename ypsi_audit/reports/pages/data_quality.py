@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..ledger import TOTAL, Figure, counted, of_the, said, share_text
+from ..ledger import TOTAL, Figure, counted, none_shown, of_the, said, share_text
 from ..page import Headline, Page
-from ..words import field_words
+from ..words import field_words, no_incidents, selection_words
 from . import Context
 from .recording_figures import equals
 
@@ -45,7 +45,11 @@ def build(ctx: Context) -> Page:
             {"label": "share undecided", "value": share_undecided.text},
         ],
     )
-    summary.say(_summary_sentence(all_incidents, undecided, share_undecided, blanks))
+    empty = none_shown(all_incidents, undecided)
+    if empty:
+        summary.say(_empty_sentence(ctx))
+    else:
+        summary.say(_summary_sentence(all_incidents, undecided, share_undecided, blanks))
     _held_back(ctx, page)
     _blanks_section(ctx, page, blanks)
     _undecided_section(ctx, page, current, undecided)
@@ -58,6 +62,18 @@ def build(ctx: Context) -> Page:
             f"Ask settings to fill in “{worst['field']}”: it is blank in "
             f"{share_text(worst['share'])} of incidents."
         )
+    if empty:
+        held = _rows_held_back(ctx)
+        page.headlines.append(
+            Headline(
+                area="Data quality",
+                status=_empty_sentence(ctx, front=True),
+                section="held_back" if held else "summary",
+                attention=False,
+                empty=not held,
+            )
+        )
+        return page
     page.headlines.append(
         Headline(
             area="Data quality",
@@ -72,6 +88,29 @@ def build(ctx: Context) -> Page:
         )
     )
     return page
+
+
+def _rows_held_back(ctx: Context) -> int:
+    """Rows of the whole log the checks held back, as the internal page counts them (a
+    publication does not count them)."""
+    if ctx.spec.publication:
+        return 0
+    gate = ctx.log.gate
+    return int(gate.get("rows_read", 0)) - int(gate.get("rows_valid", 0))
+
+
+def _empty_sentence(ctx: Context, *, front: bool = False) -> str:
+    """A selection with no incidents: nothing to review, unless the checks held rows of
+    the log back (they are counted on this page whatever the selection)."""
+    held = _rows_held_back(ctx)
+    if not held:
+        return no_incidents(ctx.spec, where="in this area" if front else "on this page")
+    rows = "row" if held == 1 else "rows"
+    where = "" if front else ", counted under “Rows read and held back”"
+    return (
+        f"There are no incidents {selection_words(ctx.spec)}, so no field can be checked for "
+        f"blanks; the checks held back {held:,} {rows} of the whole log{where}."
+    )
 
 
 def _summary_sentence(

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from ..compare import compared, flagged
-from ..ledger import TOTAL, counted, of_the, said
+from ..ledger import TOTAL, counted, none_shown, of_the, said
 from ..measures import (
     DECISION_SPLIT,
     GUIDANCE_REFER,
@@ -24,7 +24,7 @@ from ..measures import (
     UNDER_ESCALATION,
 )
 from ..page import Headline, Page
-from ..words import NOT_RECORDED
+from ..words import CONTEXT_ONLY, NOT_RECORDED, no_incidents
 from . import Context
 from .escalation_detail import agreement, comparison, factors, police, scope
 from .escalation_figures import (
@@ -102,7 +102,7 @@ def build(ctx: Context) -> Page:
             where=current,
         ),
     )
-    _summary(ctx, page, tables)
+    empty = _summary(ctx, page, tables)
     _trend(ctx, page, tables)
     placed = compare_settings(ctx, page, tables)
     this_year_and_last(ctx, page, tables)
@@ -111,7 +111,7 @@ def build(ctx: Context) -> Page:
     police(ctx, page)
     scope(ctx, page)
     other = comparison(ctx, page)
-    page.headlines.append(_headline(ctx, tables, placed))
+    page.headlines.append(_headline(ctx, tables, placed, empty))
     if other is not None:
         page.headlines.append(other)
     return page
@@ -120,7 +120,9 @@ def build(ctx: Context) -> Page:
 # ---------------------------------------------------------------------------- summary
 
 
-def _summary(ctx: Context, page: Page, tables: Tables) -> None:
+def _summary(ctx: Context, page: Page, tables: Tables) -> bool:
+    """The summary's figures and sentences; True when the selection holds no incidents
+    (every figure shown as 0), which the summary then says plainly."""
     route = ctx.route
     out = tables.outcomes
     total = out.value(TOTAL, TOTAL)
@@ -141,6 +143,9 @@ def _summary(ctx: Context, page: Page, tables: Tables) -> None:
             {"label": "not referred though the guidance says refer", "value": under.text},
         ],
     )
+    if none_shown(total, refer, handle, unsure, referred, under):
+        section.say(no_incidents(ctx.spec) + (f" {CONTEXT_ONLY}" if ctx.spec.period else ""))
+        return True
     section.say(
         f"In {period_words(ctx)}, settings logged {counted(total, 'incidents')}. The guidance "
         "says "
@@ -154,6 +159,7 @@ def _summary(ctx: Context, page: Page, tables: Tables) -> None:
         f"{were(under)} not referred; the sections below show where, setting by setting and "
         "term by term."
     )
+    return False
 
 
 # ---------------------------------------------------------------------------- trend
@@ -244,8 +250,15 @@ def _trend(ctx: Context, page: Page, tables: Tables) -> None:
 # ---------------------------------------------------------------------------- headline
 
 
-def _headline(ctx: Context, tables: Tables, placed: pd.DataFrame) -> Headline:
+def _headline(ctx: Context, tables: Tables, placed: pd.DataFrame, empty: bool) -> Headline:
     route = ctx.route
+    if empty:
+        return Headline(
+            area="Escalation and consistency",
+            status=no_incidents(ctx.spec, where="in this area"),
+            section="summary",
+            empty=True,
+        )
     table = tables.by_setting
     trust = rate(table, UNDER_ESCALATION)
     named = flagged(placed, UNDER_ESCALATION)

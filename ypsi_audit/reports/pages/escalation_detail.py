@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from ..ledger import TOTAL, CountTable, Figure, counted, of_the, part_of, said
+from ..ledger import TOTAL, CountTable, Figure, counted, none_shown, of_the, part_of, said
 from ..measures import DECISION_SPLIT, REFERRAL_BY_DECISION, UNDER_ESCALATION
 from ..page import Headline, Page
-from ..words import NOT_RECORDED, POLICE_OUTCOMES, outcome_labels
+from ..words import NOT_RECORDED, POLICE_OUTCOMES, no_incidents, outcome_labels
 from . import Context
 from .escalation_figures import (
     OTHER_OUTCOME,
@@ -444,12 +444,20 @@ def comparison(ctx: Context, page: Page) -> Headline | None:
         ),
         name="outcomes_compared",
     )
+    other_unsure = table.value(TOTAL, unsure)
+    if none_shown(table.value(TOTAL, TOTAL), other_refer, this_refer, other_unsure):
+        return Headline(
+            area=f"Comparison with {other_title}",
+            status=no_incidents(ctx.spec, where="in this comparison"),
+            section="comparison",
+            empty=True,
+        )
     return Headline(
         area=f"Comparison with {other_title}",
         status=(
             f"{other_title} would refer {said(other_refer)} of these incidents to "
             f"{other_route}, against {said(this_refer)} that {this_title} refers; it cannot "
-            f"decide {said(table.value(TOTAL, unsure))}."
+            f"decide {said(other_unsure)}."
         ),
         section="comparison",
     )

@@ -20,9 +20,9 @@ from __future__ import annotations
 import pandas as pd
 
 from ... import contract
-from ..ledger import TOTAL
+from ..ledger import TOTAL, none_shown
 from ..page import Headline, Page, Section
-from ..words import CHARACTERISTICS, NOT_RECORDED, group_heading, group_words
+from ..words import CHARACTERISTICS, NOT_RECORDED, group_heading, group_words, no_incidents
 from . import Context
 from .fairness_figures import (
     DECIDED,
@@ -175,15 +175,38 @@ def build(ctx: Context) -> Page:
     tables = declare(ctx)
     results = compare_all(tables, within_settings=not ctx.spec.publication)
     route = ctx.route
-    _summary(page.section("summary", "Summary"), results, route)
+    empty = _empty(tables, results)
+    summary = page.section("summary", "Summary")
+    _summary(summary, results, route, empty=no_incidents(ctx.spec) if empty else "")
     _comparisons(ctx, page.section("comparisons", "Each group against other children"), results)
     _counts(page.section("counts", "The counts behind the comparisons"), tables, route)
     _limits(page.section("limits", "What these numbers can and cannot show"), ctx, results)
-    page.headlines.append(_headline(results, route))
+    if empty:
+        page.headlines.append(
+            Headline(
+                area="Fairness",
+                status=no_incidents(ctx.spec, where="in this area"),
+                section="summary",
+                empty=True,
+            )
+        )
+    else:
+        page.headlines.append(_headline(results, route))
     return page
 
 
-def _summary(section: Section, results: list[Comparison], route: str) -> None:
+def _empty(tables: Tables, results: list[Comparison]) -> bool:
+    """Whether the selection holds no incidents: every guidance answer's total shown as 0
+    and no comparison resting on anything (in a publication a group can be shown as 5
+    beside a total shown as 0; the comparisons then say so)."""
+    column = next(iter(CHARACTERISTICS))
+    totals = [tables.answers[column, answer].value(TOTAL, TOTAL) for answer in contract.OUTCOMES]
+    return none_shown(*totals) and all(c.finding == "absent" for c in results)
+
+
+def _summary(section: Section, results: list[Comparison], route: str, *, empty: str = "") -> None:
+    """The summary's figures and sentences; `empty`, when given, is said in their place
+    (the selection holds no incidents)."""
     made = [c for c in results if c.made]
     flags = without_mirrors([c for c in made if c.finding == "flag" and c.concern])
     watch = without_mirrors([c for c in made if c.finding == "watch" and c.concern])
@@ -197,6 +220,9 @@ def _summary(section: Section, results: list[Comparison], route: str) -> None:
             {"label": "worth watching", "value": str(len(watch))},
         ],
     )
+    if empty:
+        section.say(empty)
+        return
     if flags:
         named = flags[:MOST_NAMED]
         text = " ".join(f"**{statement(c, route)}.**" for c in named)

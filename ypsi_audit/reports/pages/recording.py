@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from ..compare import compared, flagged, positions
-from ..ledger import TOTAL, CountTable, Figure, of_the, share_text
+from ..ledger import TOTAL, CountTable, Figure, none_shown, of_the, share_text
 from ..measures import ANY_GAP
 from ..page import Headline, Page, Section
-from ..words import NOT_RECORDED, REQUIREMENT_STATES
+from ..words import CONTEXT_ONLY, NOT_RECORDED, REQUIREMENT_STATES, no_incidents
 from . import Context
 from .recording_figures import (
     CASES,
@@ -82,8 +82,9 @@ def build(ctx: Context) -> Page:
     )
     placed = positions(gaps, ANY_GAP, exact=True)
     devices = device_tables(ctx, current, requirements)
+    empty = is_empty(gaps, placed, devices)
 
-    _summary(page, gaps, placed, requirements, devices)
+    _summary(ctx, page, gaps, placed, requirements, devices, empty)
     _requirements_section(ctx, page, requirements)
     _settings_section(ctx, page, gaps, placed, requirements)
     trend_section(ctx, page)
@@ -91,19 +92,42 @@ def build(ctx: Context) -> Page:
     timeliness_section(ctx, page, current)
     _devices_section(ctx, page, devices)
     _scope_section(ctx, page, current, requirements)
-    page.headlines.append(headline(gaps, placed, requirements, devices, ctx.route))
+    if empty:
+        page.headlines.append(
+            Headline(
+                area="Recording and handling",
+                status=no_incidents(ctx.spec, where="in this area"),
+                section="summary",
+                empty=True,
+            )
+        )
+    else:
+        page.headlines.append(headline(gaps, placed, requirements, devices, ctx.route))
     return page
 
 
 # ---------------------------------------------------------------------------- summary
 
 
+def is_empty(gaps: CountTable, placed: pd.DataFrame, devices: Devices) -> bool:
+    """Whether the selection holds no incidents: every figure of the summary shown as 0
+    (in a publication a part can be shown as 5 beside a total shown as 0; then the
+    figures are said as they are)."""
+    above = flagged(placed, ANY_GAP)
+    figures = [gaps.value(TOTAL, TOTAL), gaps.value(TOTAL, "yes")]
+    if devices.any:
+        figures += [devices.returned(), devices.not_low_risk()]
+    return none_shown(*figures) and not (above["above_998"] or above["above_95"])
+
+
 def _summary(
+    ctx: Context,
     page: Page,
     gaps: CountTable,
     placed: pd.DataFrame,
     requirements: list[Requirement],
     devices: Devices,
+    empty: bool,
 ) -> None:
     section = page.section("summary", "Summary")
     incidents = gaps.value(TOTAL, TOTAL)
@@ -127,6 +151,9 @@ def _summary(
             }
         )
     section.add("figures", rows=figures)
+    if empty:
+        section.say(no_incidents(ctx.spec) + (f" {CONTEXT_ONLY}" if ctx.spec.period else ""))
+        return
     sentences = [gap_sentence(incidents, with_gap, share)]
     most = most_often_not_met(requirements, 2)
     if most:
@@ -144,7 +171,12 @@ def _summary(
 
 def gap_sentence(incidents: Figure, with_gap: Figure, share: Figure) -> str:
     if incidents.shown and incidents.value == 0:
-        return "There are no incidents in this period."
+        # only in a publication (a selection with no incidents is said by `no_incidents`):
+        # a total shown as 0 beside a part shown as more
+        return (
+            "The number of incidents is shown as 0; counts in this version are adjusted to "
+            "protect children, so the figures beside it need not add up."
+        )
     if with_gap.shown and with_gap.value == 0:
         return (
             f"None of the {incidents.text} incidents fell short of any recording or handling "
