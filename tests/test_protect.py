@@ -203,3 +203,19 @@ def test_a_register_without_its_draw_file_keeps_the_draw_it_was_made_with(
     run(_part(tmp_path / "s03", secret, "S03"), progress=said.append)
     assert any("Together with the 1 earlier publication:" in line for line in said)
     assert read_draw(secret) == draw
+
+
+def test_a_trust_that_published_before_the_register_is_told_its_pack_was_not_checked_with_them(
+    tmp_path: Path,
+) -> None:
+    from ypsi_audit.reports.protect import UNREGISTERED, register_path
+
+    secret = _kept(tmp_path, 0)  # a draw kept, no register: published by an older version
+    said: list[str] = []
+    run(_part(tmp_path / "s03", secret, "S03"), progress=said.append)
+    note = UNREGISTERED.format(folder=register_path(secret))
+    assert any(line.endswith(note) for line in said), said
+    said.clear()
+    run(_part(tmp_path / "s04", secret, "S04"), progress=said.append)  # now it holds S03
+    assert not any(note in line for line in said)
+    assert any("Together with the 1 earlier publication:" in line for line in said)

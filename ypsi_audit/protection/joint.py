@@ -173,7 +173,7 @@ def joint_audit(records: Sequence[PackRecord]) -> AuditReport:
         list(ledger.cell_list), forms, {}, {}, {}, dict(documents[-1]), threshold,
         documents=documents, pack_of_cell=pack_of_cell,
     )  # fmt: skip
-    return audit(view, ledger.identities(), ledger.true_counts)
+    return audit(view, ledger.identities(), ledger.true_counts, narrowest=False)
 
 
 def _place(

@@ -24,6 +24,12 @@ audit is kept beside it (`cell-key.secret.draw`), never in a pack, and every lat
 uses it and only it, so cells keep their noise from one publication to the next: keys
 are drawn afresh only before the first publication (see `protection/publish.py`). The
 `.draw` file is written on every passing run, so a trust that has published has one.
+
+Beside them is the register of the trust's publications (`cell-key.secret.packs/`,
+`protection/register.py`): every pack that passes leaves its record there just before
+its folder is committed, and every later pack is audited together with all of them
+(`protection/joint.py`) and refused if, read beside them, it would give a count away.
+Back it up with the secret: a pack cannot be checked against publications missing from it.
 """
 
 from __future__ import annotations
@@ -50,6 +56,12 @@ ENV_SECRET = "YPSI_AUDIT_SECRET"
 SECRET_NAME = "cell-key.secret"
 DRAW_SUFFIX = ".draw"
 REGISTER_SUFFIX = ".packs"  # the register of earlier publications (protection/register.py)
+UNREGISTERED = (
+    "Note: this secret has been used to publish before, but its register of publications "
+    "({folder}) is empty, so this pack could not be checked together with the earlier "
+    "ones (packs made before the register existed, or on another machine, are not in it). "
+    "Publish it only if none of those earlier packs was made public."
+)
 
 
 class SecretError(YpsiError):
@@ -108,6 +120,8 @@ def protector(spec: RunSpec, log: Any) -> Callable[[Any], Any]:
     def protect(pages_ledger: Any) -> Any:
         ids[:] = incident_ids(log, pages_ledger.incidents)
         shown = inner(pages_ledger)
+        if has_published(path) and not earlier:
+            pages_ledger.audit_line += " " + UNREGISTERED.format(folder=register.folder)
         record = pages_ledger.record
         pages_ledger.keep = lambda: register.add(record)
         return shown
