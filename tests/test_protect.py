@@ -153,6 +153,7 @@ def test_each_pack_is_audited_with_the_trusts_earlier_ones(tmp_path: Path) -> No
     assert len(register) == 1 and not any("Together with" in line for line in said)
     run(_spec(tmp_path / "whole-again", secret), progress=said.append)
     assert len(register) == 1  # the same pack: nothing new to check against
+    assert not any("Together with" in line for line in said), said
     said.clear()
     run(_part(tmp_path / "s03", secret, "S03"), progress=said.append)
     assert any("Together with the 1 earlier publication:" in line for line in said), said

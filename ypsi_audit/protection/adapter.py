@@ -29,6 +29,7 @@ from .joint import PackRecord, joint_audit, record_of
 from .ledger import Ledger
 from .pack import THRESHOLD
 from .publish import MAX_DRAWS, DisclosureError, protect_with
+from .register import fingerprint
 
 __all__ = ["PAGES_DETERMINE", "protector", "shadow_ledger"]
 
@@ -72,17 +73,19 @@ def protector(
             {**(meta or {}), "draw": str(done.draw)},
         )  # fmt: skip
         line = done.report.operator_line()
-        if earlier:
-            together = joint_audit([*earlier, record])
+        same = fingerprint(record)  # the same pack made again adds nothing to check
+        others = [r for r in earlier if r.meta.get("id") != same]
+        if others:
+            together = joint_audit([*others, record])
             if not together.passed:
-                raise DisclosureError(together.failures, 1, together=len(earlier))
-            line += " " + together.joint_line(len(earlier))
-        foot = done.report.foot(len(earlier))
+                raise DisclosureError(together.failures, 1, together=len(others))
+            line += " " + together.joint_line(len(others))
+        foot = done.report.foot(len(others))
         pages_ledger.audit_line = line
         pages_ledger.record = record
         pages_ledger.audit = {
             **done.report.manifest(),
-            "earlier_publications_checked_with": len(earlier),
+            "earlier_publications_checked_with": len(others),
             "method": done.pack.method_name,
             "note": done.pack.note,
             "foot": foot,

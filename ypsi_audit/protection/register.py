@@ -27,7 +27,7 @@ from ..errors import YpsiError
 from .joint import PackRecord, TableRecord
 from .pack import STATUSES, Form
 
-__all__ = ["Register", "RegisterError"]
+__all__ = ["Register", "RegisterError", "fingerprint"]
 
 FORMAT = 1
 
@@ -79,6 +79,11 @@ class Register:
                 "free the space or fix its permissions and run again."
             ) from None
         return target
+
+
+def fingerprint(record: PackRecord) -> str:
+    """The name a record is kept under: a hash of everything it holds but its meta."""
+    return _fingerprint(*_arrays(record))
 
 
 def _arrays(record: PackRecord) -> tuple[dict[str, np.ndarray], dict]:
