@@ -31,18 +31,23 @@ def _cell_key_secret(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(autouse=True)
 def _forget_earlier_packs():
     """Once a pack has passed its audit under a secret, its draw of keys is kept beside
-    it and never moves (`reports/protect.py`). Each test starts as the trust's first
+    it and never moves, and the pack is kept in the register of publications that later
+    packs are audited with (`reports/protect.py`). Each test starts as the trust's first
     publication, so no test depends on which ran before it (the synthetic logs share
     incident ids, and a draw kept for one log can pin a count of another)."""
     import os
+    import shutil
 
     secret = os.environ.get("YPSI_AUDIT_SECRET")
-    kept = Path(secret + ".draw") if secret else None
-    if kept:
-        kept.unlink(missing_ok=True)
+
+    def forget() -> None:
+        if secret:
+            Path(secret + ".draw").unlink(missing_ok=True)
+            shutil.rmtree(secret + ".packs", ignore_errors=True)
+
+    forget()
     yield
-    if kept:
-        kept.unlink(missing_ok=True)
+    forget()
 
 
 def _run(out: Path, **options) -> Path:

@@ -38,6 +38,7 @@ class AssessedLog:
     policy: Any  # the Policy that made the states
     params: dict[str, Any]
     gate: dict[str, Any] = field(default_factory=dict)  # the gate's summary
+    absent: tuple[str, ...] = ()  # settings asked for (--settings) with no assessed row
 
     # ------------------------------------------------------------------ building
 
@@ -91,9 +92,12 @@ class AssessedLog:
         from ..engine import saved_policy
 
         policy, params = saved_policy(frame)
+        absent: tuple[str, ...] = ()
         if spec is not None and spec.settings:
-            frame = frame[frame["setting_id"].astype(str).isin(spec.settings).to_numpy()]
-        return cls(frame=frame, policy=policy, params=params, gate=gate)
+            ids = frame["setting_id"].astype(str)
+            absent = tuple(s for s in spec.settings if not ids.eq(s).any())
+            frame = frame[ids.isin(spec.settings).to_numpy()]
+        return cls(frame=frame, policy=policy, params=params, gate=gate, absent=absent)
 
     def save(self, folder: Path) -> None:
         from ..writing import write_table, write_text

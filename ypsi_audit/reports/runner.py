@@ -108,11 +108,25 @@ def _policy_files(spec: RunSpec) -> list[str]:
     ]
 
 
+def absent_settings(absent: Sequence[str], source: str) -> str:
+    """A note for settings asked for that the log has no incident of (often a typing
+    slip: the report for them is empty)."""
+    names = ", ".join(absent)
+    one = len(absent) == 1
+    return (
+        f"Note: {'setting' if one else 'settings'} {names} {'has' if one else 'have'} no "
+        f"assessed incident in {source}; check the code{'' if one else 's'} given to "
+        f"--settings (the pages for {'it' if one else 'them'} say there is nothing to review)."
+    )
+
+
 def _assess(spec: RunSpec, progress: Progress) -> tuple[Any, dict[str, Any]]:
     from .assessed import AssessedLog
 
     progress(f"Checking and assessing {spec.input} ...")
     log = AssessedLog.assess(spec)
+    if log.absent:
+        progress(absent_settings(log.absent, spec.input))
     return log, log.gate
 
 
