@@ -388,7 +388,7 @@ def test_a_comparison_resting_on_a_withheld_number_is_not_shown(sample) -> None:
     chinese = _row(_comparison_table(page, True), "Ethnic group: Chinese")
     assert chinese["finding"].startswith("Not shown")  # its one incident is hidden
     text = " ".join(b.text for b in page.section("summary").blocks)
-    assert "Resting on numbers protected so that no child can be identified" in text
+    assert "Resting on adjusted counts that do not fit together (a group shown with more " in text
     # counts by setting are mostly hidden, so the comparisons fall back to the whole trust
     assert "Every comparison here is made across the whole trust" in (
         _comparison_table(page, True).note
@@ -418,7 +418,7 @@ def test_counts_that_no_longer_add_up_still_give_the_withheld_finding(sample) ->
     withheld = [r for r in rows if r["finding"].startswith("Not shown")]
     assert withheld and all("or" not in r for r in withheld)
     text = " ".join(b.text for b in page.section("summary").blocks)
-    assert "Resting on numbers protected so that no child can be identified" in text
+    assert "Resting on adjusted counts that do not fit together (a group shown with more " in text
 
 
 # ---------------------------------------------------------------------------- no plant

@@ -146,7 +146,7 @@ def level_words(c: Comparison) -> str:
             return f"{side} {what} ({SHORT_LEVELS[c.finding]}): described, not judged"
         return f"{side} {what}: {SHORT_LEVELS[c.finding]}"
     if c.finding == "withheld":
-        return "Not shown: the numbers it rests on are protected"
+        return "Not shown: the adjusted counts it rests on do not fit together"
     if c.finding == "absent":
         return "Not compared: no incidents with a recorded decision"
     return "Not compared: too few incidents"
@@ -283,7 +283,11 @@ def _not_compared(results: list[Comparison]) -> str:
     for finding, why in (
         ("absent", "No incidents with a recorded decision"),
         ("cannot", "Too few incidents to compare"),
-        ("withheld", "Resting on numbers protected so that no child can be identified"),
+        (
+            "withheld",
+            "Resting on adjusted counts that do not fit together (a group shown "
+            "with more incidents than all the children)",
+        ),
     ):
         measures: dict[str, list[str]] = {}
         for c in missing:
@@ -487,8 +491,9 @@ def _limits(section: Section, ctx: Context, results: list[Comparison]) -> None:
         )
     if ctx.spec.publication:
         items.append(
-            "In this publication every count is protected; a comparison that rests on a "
-            "number withheld to protect children is not shown, and estimates are worked out "
+            "In this publication every count is adjusted a little to protect children; a "
+            "comparison whose adjusted counts do not fit together (a group shown with more "
+            "incidents than all the children) is not shown, and estimates are worked out "
             "from the protected counts only. Groups are compared across the whole trust, "
             "not setting by setting: protection shows each small count by setting as 0 or 5, "
             "and many of those added together would make a difference that is not there."
@@ -535,8 +540,8 @@ def _headline(results: list[Comparison], route: str) -> Headline:
             )
     elif not made and any(c.finding == "withheld" for c in results):
         status = (
-            "No group of children could be compared here: the numbers the comparisons rest "
-            "on are protected or too few."
+            "No group of children could be compared here: the adjusted counts the "
+            "comparisons rest on do not fit together, or are too few."
         )
     elif not made:
         status = "No group of children could be compared: there are too few incidents."
