@@ -161,7 +161,7 @@ def test_each_pack_is_audited_with_the_trusts_earlier_ones(tmp_path: Path) -> No
     manifest = json.loads((tmp_path / "s03" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["disclosure"]["earlier_publications_checked_with"] == 1
     page = (tmp_path / "s03" / "index.html").read_text(encoding="utf-8")
-    assert "together with the trust&#x27;s 1 earlier publication;" in page
+    assert "alongside the trust&#x27;s 1 earlier publication;" in page
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in register.files())
 
 

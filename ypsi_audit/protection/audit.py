@@ -105,8 +105,7 @@ class AuditReport:
         if not self.passed:
             return "This pack failed its disclosure check and must not be published."
         beside = (
-            f", and together with the trust's {earlier} earlier "
-            f"publication{'s' if earlier > 1 else ''}"
+            f", alongside the trust's {earlier} earlier publication{'s' if earlier > 1 else ''}"
             if earlier
             else ""
         )

@@ -5,7 +5,8 @@ the tables it declared, the incidents each counted by record key and category, a
 every cell as it was shown), so the next publication can be audited together with all of
 them (`joint.joint_audit`). A record holds no incident id, name or free text: record keys
 are HMACs under the secret beside them, and the labels are the categories the pages count
-by (setting, year, consistency, ...). It is private all the same, like the secret: the
+by (setting, year, consistency, the children's characteristics the fairness page
+compares, ...), incident by incident, so it is as sensitive as the log itself: the
 folder and its files are the owner's only, and they never go into a pack.
 
 One file per pack, `<fingerprint>.npz`: the fingerprint is a hash of the record's
