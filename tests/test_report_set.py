@@ -215,6 +215,11 @@ def test_a_selection_without_incidents_says_so_plainly(options: dict) -> None:
             assert headline.empty and not headline.attention and not headline.look_at, name
             assert headline.status.startswith(said), (name, headline.status)
             assert headline.status in front
+    comparison = " ".join(
+        b.text for b in pages["escalation"].section("comparison").blocks if b.kind == "text"
+    )
+    assert f"{said}, so there is nothing to review in this comparison." in comparison
+    assert not ZERO_OF_ZERO.search(comparison), comparison
     context = "Figures below from other academic years, if any, are there only as context."
     for name in ("escalation", "recording"):  # these two show other years as context
         texts = " ".join(b.text for b in pages[name].section("summary").blocks)

@@ -397,27 +397,12 @@ def comparison(ctx: Context, page: Page) -> Headline | None:
     refer, handle, unsure = OUTCOMES
     this_refer, other_refer = table.value(refer, TOTAL), table.value(TOTAL, refer)
     other_route = other.referral.route
-    section.say(
-        f"The guidance in use, {this_title}, says refer to {ctx.route} for "
-        f"{part_of(this_refer, table.value(TOTAL, TOTAL), 'incidents')}. The other "
-        f"guidance, {other_title}, would refer {said(other_refer)} of them to {other_route}."
-    )
-    section.say(
-        f"{of_the(other_refer, 'incidents the other guidance would refer', the=True)}, "
-        f"{said(table.value(refer, refer))} are referred under the guidance in use too, "
-        f"{said(table.value(handle, refer))} are ones it leaves to the setting and "
-        f"{said(table.value(unsure, refer))} are ones it cannot decide. "
-        f"{of_the(this_refer, 'incidents the guidance in use refers', the=True)}, the other "
-        "guidance would "
-        f"leave {said(table.value(refer, handle))} to the setting and cannot decide "
-        f"{said(table.value(refer, unsure))}."
-    )
-    section.say(
-        "Neither guidance decides an incident when a field it needs is blank: "
-        f"{counted(table.value(unsure, TOTAL), 'incidents')} under the guidance in use and "
-        f"{said(table.value(TOTAL, unsure))} under the other. They are counted apart, "
-        "neither as referred nor as left to the setting."
-    )
+    other_unsure = table.value(TOTAL, unsure)
+    empty = none_shown(table.value(TOTAL, TOTAL), other_refer, this_refer, other_unsure)
+    if empty:
+        section.say(no_incidents(ctx.spec, where="in this comparison"))
+    else:
+        say_comparison(section, table, this_title, other_title, ctx.route, other_route)
     short = {refer: "Refer", handle: "May deal with it", unsure: "Cannot tell"}
     rows = [
         {
@@ -444,8 +429,7 @@ def comparison(ctx: Context, page: Page) -> Headline | None:
         ),
         name="outcomes_compared",
     )
-    other_unsure = table.value(TOTAL, unsure)
-    if none_shown(table.value(TOTAL, TOTAL), other_refer, this_refer, other_unsure):
+    if empty:
         return Headline(
             area=f"Comparison with {other_title}",
             status=no_incidents(ctx.spec, where="in this comparison"),
@@ -460,4 +444,33 @@ def comparison(ctx: Context, page: Page) -> Headline | None:
             f"decide {said(other_unsure)}."
         ),
         section="comparison",
+    )
+
+
+def say_comparison(
+    section: Any, table: Any, this_title: str, other_title: str, route: str, other_route: str
+) -> None:
+    """The comparison's three sentences, all read from the one cross-table."""
+    refer, handle, unsure = OUTCOMES
+    this_refer, other_refer = table.value(refer, TOTAL), table.value(TOTAL, refer)
+    section.say(
+        f"The guidance in use, {this_title}, says refer to {route} for "
+        f"{part_of(this_refer, table.value(TOTAL, TOTAL), 'incidents')}. The other "
+        f"guidance, {other_title}, would refer {said(other_refer)} of them to {other_route}."
+    )
+    section.say(
+        f"{of_the(other_refer, 'incidents the other guidance would refer', the=True)}, "
+        f"{said(table.value(refer, refer))} are referred under the guidance in use too, "
+        f"{said(table.value(handle, refer))} are ones it leaves to the setting and "
+        f"{said(table.value(unsure, refer))} are ones it cannot decide. "
+        f"{of_the(this_refer, 'incidents the guidance in use refers', the=True)}, the other "
+        "guidance would "
+        f"leave {said(table.value(refer, handle))} to the setting and cannot decide "
+        f"{said(table.value(refer, unsure))}."
+    )
+    section.say(
+        "Neither guidance decides an incident when a field it needs is blank: "
+        f"{counted(table.value(unsure, TOTAL), 'incidents')} under the guidance in use and "
+        f"{said(table.value(TOTAL, unsure))} under the other. They are counted apart, "
+        "neither as referred nor as left to the setting."
     )
