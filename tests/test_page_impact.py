@@ -377,10 +377,33 @@ def test_period_restricts_every_table_but_the_years(log: pd.DataFrame) -> None:
 
 
 def test_a_period_without_incidents_says_so(log: pd.DataFrame) -> None:
+    """As on every report page: one plain sentence, no "0 of 0" or "0 of them" below it,
+    and a headline marked empty so the front page says there is nothing to review."""
     built = build(log, period="2030-31", sweep="wide_age_gap_years=2,3")
-    assert "No incidents reported in 2030-31 are in the log" in texts(built, "summary")
-    assert "nothing to compare" in built.headlines[0].status
+    plain = "There are no incidents for this selection, so there is nothing to review"
+    assert plain in texts(built, "summary")
+    assert built.headlines[0].empty and built.headlines[0].status.startswith(plain)
     assert number(table(built, "impact_outcomes")[-1][TOTAL]) == 0
+    below = " ".join(texts(built, s) for s in ("outcomes", "flips"))
+    assert not re.search(r"\b0 of (0|them)\b", below), below
+
+
+def test_a_publication_with_no_incident_shown_does_not_promise_none(log: pd.DataFrame) -> None:
+    """A published 0 can stand for 1 to 4, so the page says none are shown, not none exist."""
+
+    def true_counts(ledger: Any) -> dict:
+        return {
+            name: (
+                t.true.astype(float),
+                pd.DataFrame("", index=t.true.index, columns=t.true.columns),
+            )
+            for name, t in ledger.tables.items()
+        }
+
+    built = build(log, protect=true_counts, audience="publication", period="2030-31")
+    said = "No incidents are shown for this selection (a count from 1 to 4 is shown as 0 or 5)"
+    assert said in texts(built, "summary")
+    assert built.headlines[0].status.startswith(said)
 
 
 def test_no_sweep_says_how_to_ask_for_one(log: pd.DataFrame) -> None:

@@ -24,7 +24,13 @@ from ...impact import CHANGE_TABLE, CHANGES, MAX_SWEEP_VALUES, sweep_points
 from ..ledger import TOTAL, CountTable, Figure, count_text, of_the
 from ..measures import GUIDANCE_REFER, RESOLVABLE_REFERRED, UNDER_ESCALATION
 from ..page import Headline, Page
-from ..words import CONSISTENCY_HEADINGS, NOT_RECORDED, consistency_labels, outcome_labels
+from ..words import (
+    CONSISTENCY_HEADINGS,
+    NOT_RECORDED,
+    consistency_labels,
+    no_incidents,
+    outcome_labels,
+)
 from . import Context
 
 NAME = "impact"
@@ -233,7 +239,7 @@ def build(ctx: Context) -> Page:
     judged = _judgement(ctx, page, pair)
     _scope(ctx, page, pair)
     _sweep(ctx, page, current)
-    page.headlines.append(_headline(pair, answers, judged))
+    page.headlines.append(_headline(ctx, pair, answers, judged))
     return page
 
 
@@ -260,7 +266,7 @@ def _summary(ctx: Context, page: Page, pair: tuple[Side, Side], answers: Answers
         ],
     )
     if is_zero(answers.total):
-        section.say(f"No incidents{_period(ctx)} are in the log, so there is nothing to compare.")
+        section.say(no_incidents(ctx.spec))
         return
     section.say(
         f"{of_the(answers.total, 'incidents')}{_period(ctx)}, the current policy "
@@ -312,11 +318,15 @@ def _outcomes(page: Page, pair: tuple[Side, Side], answers: Answers) -> None:
         for col in [*contract.OUTCOMES, TOTAL]:
             row[col] = answers.cell(outcome, col).text
         rows.append(row)
+    same = (
+        ""
+        if is_zero(answers.total)
+        else f" {answers.unchanged.text} of {answers.total.text} incidents get the same "
+        "answer from both."
+    )
     section.say(
         f"Each row is what the current policy ({current.name}) says about an incident; each "
-        f"column is what the proposed policy ({proposed.name}) says about the same incident. "
-        f"{answers.unchanged.text} of {answers.total.text} incidents get the same answer "
-        "from both."
+        f"column is what the proposed policy ({proposed.name}) says about the same incident." + same
     )
     section.add(
         "table",
@@ -356,6 +366,8 @@ def _flips(ctx: Context, page: Page, pair: tuple[Side, Side], answers: Answers) 
     current, proposed = pair
     section = page.section("flips", "Which incidents change, and why")
     for side, other in ((proposed, current), (current, proposed)):
+        if is_zero(answers.total):  # the summary says there are none; no "0 of them"
+            break
         only = answers.only_proposed if side is proposed else answers.only_current
         if side is proposed:
             may, cannot = answers.cell(HANDLE, REFER), answers.cell(UNDECIDED, REFER)
@@ -820,11 +832,14 @@ def _measure(table: CountTable, measure: Any) -> Figure:
     return table.share(list(measure.numerator), list(measure.denominator), row=TOTAL)
 
 
-def _headline(pair: tuple[Side, Side], answers: Answers, judged: dict[str, Figure]) -> Headline:
+def _headline(
+    ctx: Context, pair: tuple[Side, Side], answers: Answers, judged: dict[str, Figure]
+) -> Headline:
     current, proposed = pair
     if is_zero(answers.total):
-        status = "No incidents are in the log for this period, so there is nothing to compare."
-    elif is_zero(answers.changed):
+        status = no_incidents(ctx.spec)
+        return Headline(area=AREA, status=status, section="summary", empty=True)
+    if is_zero(answers.changed):
         status = (
             f"The proposed policy ({proposed.name}) would give the same answer as the current "
             f"one ({current.name}) for all {answers.total.text} incidents."
