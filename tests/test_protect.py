@@ -151,6 +151,7 @@ def test_each_pack_is_audited_with_the_trusts_earlier_ones(tmp_path: Path) -> No
     said: list[str] = []
     run(_spec(tmp_path / "whole", secret), progress=said.append)
     assert len(register) == 1 and not any("Together with" in line for line in said)
+    assert not any("Note:" in line for line in said), said  # a first publication: no note
     run(_spec(tmp_path / "whole-again", secret), progress=said.append)
     assert len(register) == 1  # the same pack: nothing new to check against
     assert not any("Together with" in line for line in said), said

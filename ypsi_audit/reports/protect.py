@@ -120,7 +120,7 @@ def protector(spec: RunSpec, log: Any) -> Callable[[Any], Any]:
     def protect(pages_ledger: Any) -> Any:
         ids[:] = incident_ids(log, pages_ledger.incidents)
         shown = inner(pages_ledger)
-        if has_published(path) and not earlier:
+        if published and not earlier:  # published before this run, not by it
             pages_ledger.audit_line += " " + UNREGISTERED.format(folder=register.folder)
         record = pages_ledger.record
         pages_ledger.keep = lambda: register.add(record)
