@@ -186,6 +186,7 @@ def test_a_pack_unsafe_beside_an_earlier_one_is_refused_and_not_kept(
     with pytest.raises(DisclosureError, match="together with the trust's 1 earlier") as caught:
         run(_part(tmp_path / "s03", secret, "S03"), progress=lambda _: None)
     assert caught.value.exit_code == 4 and "S03" in str(caught.value)
+    assert "a grouping of incidents that no earlier pack counted" in str(caught.value)
     assert not (tmp_path / "s03").exists() and len(Register(register_path(secret))) == 1
 
 

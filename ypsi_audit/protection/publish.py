@@ -48,8 +48,9 @@ class DisclosureError(YpsiError):
             advice = (
                 f"it passed on its own, but read together with the trust's {together} earlier "
                 f"publication{'s' if together > 1 else ''} it would give a small count away; "
-                "publish a different grouping (the whole trust, or another --period or "
-                "--settings) or keep this one for the safeguarding team."
+                "publish a grouping of incidents that no earlier pack counted (such as an "
+                "academic year that has ended and was not yet published, with --period) or "
+                "keep this one for the safeguarding team."
             )
         elif draws > 1:
             advice = (
