@@ -619,3 +619,24 @@ def test_the_notebook_opened_by_hand_shows_the_sample() -> None:
     page = open_page("escalation", None)  # spec = None, as the notebook ships
     assert [s.id for s in page.sections] == list(page_module.SECTIONS)
     assert "S12" in " ".join(page.headlines[0].look_at)
+
+
+def test_a_publication_never_says_none_when_it_shows_a_0() -> None:
+    """A trust (or one setting's pack) with 1 to 4 incidents to judge is published as 0 or
+    5: shown 0, the publication says none is shown, not that none exists (the outside
+    attack of 2026-12-03 found the second wording on a setting with 2)."""
+    from ypsi_audit.reports.pages.escalation_figures import (
+        Rate,
+        not_referred,
+        trust_not_referred,
+    )
+
+    internal = trust_not_referred(Rate(0, 0), "the police")
+    published = trust_not_referred(Rate(0, 0), "the police", 5)
+    assert internal == "no incident the guidance says refer to the police has a recorded decision"
+    assert published == (
+        "no incident the guidance says refer to the police with a recorded decision is shown "
+        "(a count from 1 to 4 is shown as 0 or 5)"
+    )
+    assert trust_not_referred(Rate(2, 10), "the police", 5).startswith("settings did not refer 2")
+    assert not_referred("S02", Rate(0, 0), "the police") == f"S02: {internal}"

@@ -287,7 +287,8 @@ def _headline(ctx: Context, tables: Tables, placed: pd.DataFrame, empty: bool) -
         )
     if k < n:
         look.append(f"{k} of {n} settings could be compared on the funnel plot.")
-    status = f"In {period_words(ctx)}, {trust_not_referred(trust, route)}."
+    published = ctx.spec.threshold if ctx.spec.publication else None
+    status = f"In {period_words(ctx)}, {trust_not_referred(trust, route, published)}."
     if not named["above_998"] and not named["above_95"] and k:
         status += (
             " No setting lies above the funnel plot's limits."

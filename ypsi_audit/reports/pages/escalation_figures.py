@@ -111,25 +111,36 @@ def cells_sum(table: CountTable, row: str, cols: tuple[str, ...]) -> Figure:
     return Figure(float(total), f"{round(total):,}")
 
 
+def none_to_judge(route: str, threshold: int | None = None) -> str:
+    """No incident to judge under-escalation by. A publication says none is *shown*: a
+    count from 1 to t - 1 is published as 0 or t, so a shown 0 is not a promise of none."""
+    if threshold is None:
+        return f"no incident the guidance says refer to {route} has a recorded decision"
+    return (
+        f"no incident the guidance says refer to {route} with a recorded decision is shown "
+        f"(a count from 1 to {threshold - 1} is shown as 0 or {threshold})"
+    )
+
+
 def not_referred(who: str, share: Rate, route: str) -> str:
     """'S12 did not refer 7 of the 18 incidents the guidance says refer to the police
     (39%)', said whatever the figures are."""
     if not share.shown:
         return f"{who}: the share not referred though the guidance says refer is not shown"
     if not share.n:
-        return f"{who}: no incident the guidance says refer to {route} has a recorded decision"
+        return f"{who}: {none_to_judge(route)}"  # named settings: shown above 0
     return (
         f"{who} did not refer {_int(share.k)} of the {_int(share.n)} incidents the guidance "
         f"says refer to {route} ({share_text(share.value)})"
     )
 
 
-def trust_not_referred(share: Rate, route: str) -> str:
+def trust_not_referred(share: Rate, route: str, threshold: int | None = None) -> str:
     """The trust's under-escalation as a clause, said whatever the figures are."""
     if not share.shown:
         return "the trust's share not referred though the guidance says refer is not shown"
     if not share.n:
-        return f"no incident the guidance says refer to {route} has a recorded decision"
+        return none_to_judge(route, threshold)
     return (
         f"settings did not refer {_int(share.k)} of the {_int(share.n)} incidents the guidance "
         f"says refer to {route} ({share_text(share.value)}), counting those whose decision is "

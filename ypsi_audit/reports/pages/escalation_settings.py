@@ -62,7 +62,8 @@ def compare_settings(ctx: Context, page: Page, tables: Tables) -> pd.DataFrame:
     placed = positions(table, UNDER_ESCALATION)
     places = placed.set_index("unit")
     trust = rate(table, UNDER_ESCALATION)
-    text = f"Across the trust, {trust_not_referred(trust, route)}."
+    published = ctx.spec.threshold if ctx.spec.publication else None
+    text = f"Across the trust, {trust_not_referred(trust, route, published)}."
     if trust.shown and trust.n:
         text += " The funnel plot below sets each setting's share against that rate."
     section.say(text)
