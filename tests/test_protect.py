@@ -36,6 +36,8 @@ def test_the_secret_is_made_owner_only_and_never_named_in_the_set(tmp_path: Path
     assert str(secret) not in manifest and "cell-key.secret" not in manifest
     assert "Disclosure check" in (out / "index.html").read_text(encoding="utf-8")
     assert json.loads(manifest)["audience"] == "publication"
+    read = json.loads(manifest)["input"]  # the file's name, not where it sits on the machine
+    assert read["path"] == "sample_trust_log.csv" and len(read["sha256"]) == 64
     for page in out.glob("*.html"):  # a browser tab or a bookmark says which version it is
         head = page.read_text(encoding="utf-8").split("</title>")[0]
         assert head.endswith("(publication)"), page.name

@@ -302,7 +302,7 @@ def _manifest(
         pages=list(page_names(spec)),
         audience=spec.audience,
         title=spec.title,
-        input={"path": spec.input, "sha256": spec.input_sha256, "mapping": spec.mapping},
+        input=_input_record(spec),
         policy=_ref(spec.policy),
         compare_with=_ref(spec.compare_with) if spec.compare_with else None,
         period=spec.period,
@@ -344,3 +344,13 @@ def main_progress(message: str) -> None:
 
 def today() -> str:
     return datetime.now(UTC).date().isoformat()
+
+
+def _input_record(spec: RunSpec) -> dict[str, Any]:
+    """The log and mapping read. A publication names them by file name only: the folder
+    they sit in on the trust's machine (often a user's name) is nobody else's business."""
+    path, mapping = spec.input, spec.mapping
+    if spec.publication:
+        path = Path(path).name
+        mapping = None if mapping is None else Path(mapping).name
+    return {"path": path, "sha256": spec.input_sha256, "mapping": mapping}
