@@ -138,6 +138,15 @@ def no_incidents(spec: Any, *, where: str = "on this page") -> str:
     return f"There are no incidents {scope}, so there is nothing to review {where}."
 
 
+def empty_headline(
+    area: str, spec: Any, *, where: str = "in this area", section: str = "summary"
+) -> Any:
+    """The front page's block for an area with no incidents in the selection."""
+    from .page import Headline
+
+    return Headline(area=area, status=no_incidents(spec, where=where), section=section, empty=True)
+
+
 def selection_words(spec: Any) -> str:
     """'for this selection' when settings or a period were chosen, else 'in the log'."""
     return "for this selection" if spec.period or spec.settings else "in the log"

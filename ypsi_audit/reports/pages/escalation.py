@@ -24,7 +24,7 @@ from ..measures import (
     UNDER_ESCALATION,
 )
 from ..page import Headline, Page
-from ..words import CONTEXT_ONLY, NOT_RECORDED, no_incidents
+from ..words import CONTEXT_ONLY, NOT_RECORDED, empty_headline, no_incidents
 from . import Context
 from .escalation_detail import agreement, comparison, factors, police, scope
 from .escalation_figures import (
@@ -253,12 +253,7 @@ def _trend(ctx: Context, page: Page, tables: Tables) -> None:
 def _headline(ctx: Context, tables: Tables, placed: pd.DataFrame, empty: bool) -> Headline:
     route = ctx.route
     if empty:
-        return Headline(
-            area="Escalation and consistency",
-            status=no_incidents(ctx.spec, where="in this area"),
-            section="summary",
-            empty=True,
-        )
+        return empty_headline("Escalation and consistency", ctx.spec)
     table = tables.by_setting
     trust = rate(table, UNDER_ESCALATION)
     named = flagged(placed, UNDER_ESCALATION)

@@ -16,7 +16,7 @@ import numpy as np
 from ..ledger import TOTAL, CountTable, Figure, counted, none_shown, of_the, part_of, said
 from ..measures import DECISION_SPLIT, REFERRAL_BY_DECISION, UNDER_ESCALATION
 from ..page import Headline, Page
-from ..words import NOT_RECORDED, POLICE_OUTCOMES, no_incidents, outcome_labels
+from ..words import NOT_RECORDED, POLICE_OUTCOMES, empty_headline, no_incidents, outcome_labels
 from . import Context
 from .escalation_figures import (
     OTHER_OUTCOME,
@@ -430,12 +430,10 @@ def comparison(ctx: Context, page: Page) -> Headline | None:
         name="outcomes_compared",
     )
     if empty:
-        return Headline(
-            area=f"Comparison with {other_title}",
-            status=no_incidents(ctx.spec, where="in this comparison"),
+        return empty_headline(
+            f"Comparison with {other_title}", ctx.spec, where="in this comparison",
             section="comparison",
-            empty=True,
-        )
+        )  # fmt: skip
     return Headline(
         area=f"Comparison with {other_title}",
         status=(

@@ -22,7 +22,14 @@ import pandas as pd
 from ... import contract
 from ..ledger import TOTAL, none_shown
 from ..page import Headline, Page, Section
-from ..words import CHARACTERISTICS, NOT_RECORDED, group_heading, group_words, no_incidents
+from ..words import (
+    CHARACTERISTICS,
+    NOT_RECORDED,
+    empty_headline,
+    group_heading,
+    group_words,
+    no_incidents,
+)
 from . import Context
 from .fairness_figures import (
     DECIDED,
@@ -182,14 +189,7 @@ def build(ctx: Context) -> Page:
     _counts(page.section("counts", "The counts behind the comparisons"), tables, route)
     _limits(page.section("limits", "What these numbers can and cannot show"), ctx, results)
     if empty:
-        page.headlines.append(
-            Headline(
-                area="Fairness",
-                status=no_incidents(ctx.spec, where="in this area"),
-                section="summary",
-                empty=True,
-            )
-        )
+        page.headlines.append(empty_headline("Fairness", ctx.spec))
     else:
         page.headlines.append(_headline(results, route))
     return page

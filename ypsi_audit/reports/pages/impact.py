@@ -28,6 +28,7 @@ from ..words import (
     CONSISTENCY_HEADINGS,
     NOT_RECORDED,
     consistency_labels,
+    empty_headline,
     no_incidents,
     outcome_labels,
 )
@@ -837,8 +838,7 @@ def _headline(
 ) -> Headline:
     current, proposed = pair
     if is_zero(answers.total):
-        status = no_incidents(ctx.spec)
-        return Headline(area=AREA, status=status, section="summary", empty=True)
+        return empty_headline(AREA, ctx.spec)
     if is_zero(answers.changed):
         status = (
             f"The proposed policy ({proposed.name}) would give the same answer as the current "

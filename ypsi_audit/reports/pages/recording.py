@@ -18,7 +18,7 @@ from ..compare import compared, flagged, positions
 from ..ledger import TOTAL, CountTable, Figure, none_shown, of_the, share_text
 from ..measures import ANY_GAP
 from ..page import Headline, Page, Section
-from ..words import CONTEXT_ONLY, NOT_RECORDED, REQUIREMENT_STATES, no_incidents
+from ..words import CONTEXT_ONLY, NOT_RECORDED, REQUIREMENT_STATES, empty_headline, no_incidents
 from . import Context
 from .recording_figures import (
     CASES,
@@ -93,14 +93,7 @@ def build(ctx: Context) -> Page:
     _devices_section(ctx, page, devices)
     _scope_section(ctx, page, current, requirements)
     if empty:
-        page.headlines.append(
-            Headline(
-                area="Recording and handling",
-                status=no_incidents(ctx.spec, where="in this area"),
-                section="summary",
-                empty=True,
-            )
-        )
+        page.headlines.append(empty_headline("Recording and handling", ctx.spec))
     else:
         page.headlines.append(headline(gaps, placed, requirements, devices, ctx.route))
     return page
