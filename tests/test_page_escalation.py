@@ -640,3 +640,24 @@ def test_a_publication_never_says_none_when_it_shows_a_0() -> None:
     )
     assert trust_not_referred(Rate(2, 10), "the police", 5).startswith("settings did not refer 2")
     assert not_referred("S02", Rate(0, 0), "the police") == f"S02: {internal}"
+
+
+def test_a_publication_explains_figures_shown_larger_than_their_whole(sample) -> None:
+    """A tiny pack (one setting with a few incidents) can show 0 incidents beside 5 not
+    referred: the summary says why, instead of leaving "of the 0 ..., 5 were not referred"
+    unexplained. The internal page, whose figures always add up, never says it."""
+    log, _ = sample[CHESHIRE]
+
+    def total_shown_as_0(ledger: Ledger) -> dict:
+        shown = true_counts(ledger)
+        values, _ = shown["incidents_by_outcome"]
+        values.loc[:, :] = 0.0  # every outcome shown as 0, while other tables show more
+        return shown
+
+    spec = spec_for(CHESHIRE, input=str(SAMPLE), audience="publication")
+    page = build(log, spec, protect=total_shown_as_0)
+    note = "Some of these figures are shown larger than the figure they are part of."
+    assert note in texts(page, "summary")
+    assert "a count from 1 to 4 is shown as 0 or 5" in texts(page, "summary")
+    fitting = build(log, spec, protect=true_counts)
+    assert note not in texts(fitting, "summary")

@@ -159,7 +159,21 @@ def _summary(ctx: Context, page: Page, tables: Tables) -> bool:
         f"{were(under)} not referred; the sections below show where, setting by setting and "
         "term by term."
     )
+    parts = ((refer, total), (handle, total), (unsure, total), (referred, total), (under, refer))
+    if ctx.spec.publication and any(_larger(part, whole) for part, whole in parts):
+        t = ctx.spec.threshold
+        section.say(
+            "Some of these figures are shown larger than the figure they are part of. That is "
+            f"the adjustment made for publication: a count from 1 to {t - 1} is shown as 0 or "
+            f"{t}, so in a selection this small the figures do not add up, and each of them "
+            "stands for only a handful of incidents."
+        )
     return False
+
+
+def _larger(part: Any, whole: Any) -> bool:
+    """Whether an adjusted part is shown above its adjusted whole."""
+    return bool(part.shown and whole.shown and part.value > whole.value)
 
 
 # ---------------------------------------------------------------------------- trend
