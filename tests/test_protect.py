@@ -96,7 +96,7 @@ def test_a_later_pack_its_kept_draw_cannot_make_safe_is_refused(
     from ypsi_audit.protection import publish
     from ypsi_audit.protection.audit import AuditReport
 
-    def refusing(view, identities, truth):
+    def refusing(view, identities, truth, **options):
         failure = f"{view.cells[0].label} can be worked out exactly (planted)."
         return AuditReport(False, [failure], len(view.forms), 1, None, 0.0, 0)
 

@@ -76,13 +76,25 @@ def test_two_packs_that_pass_alone_can_give_a_count_away_together() -> None:
         ledger = alone.ledger()
         view = PublishedView(list(ledger.cell_list), alone.forms, {}, {}, {}, dict(DOCUMENT))
         assert audit(view, ledger.identities(), ledger.true_counts).passed
-    together = joint_audit([totals, split])
+    together = joint_audit([totals, split], stop_at_first=False)
     assert not together.passed
     for s in SETTINGS:
         assert any(
             f"(setting_id {s}, decision referred)" in f and "worked out exactly" in f
             for f in together.failures
         ), together.failures
+
+
+def test_a_joint_refusal_stops_at_the_first_count_found() -> None:
+    """Four referrals and their total can be worked out; the refusal names one, spends
+    fewer solves than the whole search, and says it did not look further."""
+    data = incidents()
+    first = joint_audit([totals_pack(data), split_pack(data)])
+    whole = joint_audit([totals_pack(data), split_pack(data)], stop_at_first=False)
+    assert not first.passed and not first.complete
+    assert len(first.failures) == 1 and "worked out exactly" in first.failures[0]
+    assert first.failures[0] in whole.failures and len(whole.failures) > len(SETTINGS) - 1
+    assert whole.complete and first.solves < whole.solves
 
 
 def test_either_order_is_caught_and_earlier_packs_are_named() -> None:

@@ -259,7 +259,7 @@ def test_a_pack_the_audit_refuses_writes_nothing(
     from ypsi_audit.protection import publish
     from ypsi_audit.protection.audit import AuditReport
 
-    def refusing(view, identities, truth):
+    def refusing(view, identities, truth, **options):
         failure = f"{view.cells[0].label} can be worked out exactly (planted)."
         return AuditReport(False, [failure], len(view.forms), 1, None, 0.0, 0)
 

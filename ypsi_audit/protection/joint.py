@@ -164,8 +164,10 @@ def joint_ledger(records: Sequence[PackRecord]) -> tuple[Ledger, list[Form], np.
     return ledger, forms, pack_of_cell
 
 
-def joint_audit(records: Sequence[PackRecord]) -> AuditReport:
-    """Attack the last record's pack together with all the records before it."""
+def joint_audit(records: Sequence[PackRecord], *, stop_at_first: bool = True) -> AuditReport:
+    """Attack the last record's pack together with all the records before it. A refusal
+    names the first count found (`stop_at_first`): solves over many packs take up to a
+    minute each, and one count found is enough to refuse."""
     ledger, forms, pack_of_cell = joint_ledger(records)
     documents = tuple(r.document for r in records)
     threshold = max(int(d.get("threshold", 5)) for d in documents)
@@ -173,7 +175,9 @@ def joint_audit(records: Sequence[PackRecord]) -> AuditReport:
         list(ledger.cell_list), forms, {}, {}, {}, dict(documents[-1]), threshold,
         documents=documents, pack_of_cell=pack_of_cell,
     )  # fmt: skip
-    return audit(view, ledger.identities(), ledger.true_counts, narrowest=False)
+    return audit(
+        view, ledger.identities(), ledger.true_counts, narrowest=False, stop_at_first=stop_at_first
+    )
 
 
 def _place(
