@@ -661,3 +661,18 @@ def test_a_publication_explains_figures_shown_larger_than_their_whole(sample) ->
     assert "a count from 1 to 4 is shown as 0 or 5" in texts(page, "summary")
     fitting = build(log, spec, protect=true_counts)
     assert note not in texts(fitting, "summary")
+
+
+def test_a_single_setting_is_not_compared_with_itself() -> None:
+    """With one setting chosen the funnel's target is the setting's own rate: the page and
+    its front-page block say there is nothing to compare it with, not "no setting lies
+    above the limits"."""
+    from ypsi_audit.reports.compare import ONE_SETTING
+
+    spec = spec_for(CHESHIRE, input=str(SAMPLE), settings="S04")
+    page = build(AssessedLog.assess(spec), spec)
+    assert ONE_SETTING in texts(page, "settings")
+    assert "could be compared" not in texts(page, "settings")
+    headline = page.headlines[0]
+    assert "No setting" not in headline.status
+    assert not any("could be compared" in line for line in headline.look_at)

@@ -103,6 +103,11 @@ def flagged(placed: pd.DataFrame, measure: Measure) -> dict[str, list[str]]:
     }
 
 
+ONE_SETTING = (
+    "Only one setting is in this selection, so there is no other setting to compare it with."
+)
+
+
 def compared(placed: pd.DataFrame) -> tuple[int, int]:
     """How many settings could be placed, of how many."""
     return int((placed["position"] != "not_shown").sum()), len(placed)

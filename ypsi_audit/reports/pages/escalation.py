@@ -294,11 +294,11 @@ def _headline(ctx: Context, tables: Tables, placed: pd.DataFrame, empty: bool) -
             f"Most incidents not referred though the guidance says refer: {most}. However "
             "they compare with the trust's rate, each is a decision to look at again."
         )
-    if k < n:
+    if k < n and n > 1:
         look.append(f"{k} of {n} settings could be compared on the funnel plot.")
     published = ctx.spec.threshold if ctx.spec.publication else None
     status = f"In {period_words(ctx)}, {trust_not_referred(trust, route, published)}."
-    if not named["above_998"] and not named["above_95"] and k:
+    if not named["above_998"] and not named["above_95"] and k and n > 1:
         status += (
             " No setting lies above the funnel plot's limits."
             if k == n

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..compare import compared, flagged, positions, year_on_year
+from ..compare import ONE_SETTING, compared, flagged, positions, year_on_year
 from ..ledger import TOTAL, CountTable, share_text
 from ..measures import (
     DECISION_SPLIT,
@@ -176,6 +176,8 @@ def _split_note(ctx: Context) -> str:
 def _funnel_sentences(placed: pd.DataFrame, table: CountTable, route: str) -> list[str]:
     named = flagged(placed, UNDER_ESCALATION)
     k, n = compared(placed)
+    if n == 1:  # the trust's rate is the setting's own: nothing to set it against
+        return [ONE_SETTING]
     sentences = []
     for level, words in (
         ("above_998", "That is above the outer (99.8%) limit, so unlikely to be chance."),
