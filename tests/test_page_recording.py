@@ -673,3 +673,91 @@ def test_a_term_whose_shown_count_exceeds_its_shown_total_is_drawn_at_all_of_it(
     (data,) = values.values()
     assert [round(r["rate"], 2) for r in data] == [1.0, 0.25]
     assert data[0]["high"] == pytest.approx(1.0) and data[0]["low"] < 1.0
+
+
+def test_a_publication_explains_a_part_shown_larger_than_its_whole() -> None:
+    """A tiny publication showed "31% of the 16 incidents it is known to apply to" beside
+    11 incidents in all: the summary says why. The same page built from the true counts,
+    and any internal page, never says it."""
+    from ypsi_audit.reports.ledger import TOTAL
+
+    spec = RunSpec.build(
+        "report", input=str(resources.sample_log()), out="unused", policy=CHESHIRE,
+        audience="publication",
+    )  # fmt: skip
+    log = AssessedLog.assess(spec)
+
+    def true_counts(ledger: Ledger) -> dict:
+        return {
+            name: (
+                t.true.astype(float),
+                pd.DataFrame("", index=t.true.index, columns=t.true.columns),
+            )
+            for name, t in ledger.tables.items()
+        }
+
+    def total_shown_as_5(ledger: Ledger) -> dict:
+        shown = true_counts(ledger)
+        values, _ = shown["recording_gaps_by_setting"]
+        values.loc[:, TOTAL] = 5.0  # every setting's incidents, and the trust's, shown as 5
+        return shown
+
+    note = "Some of these figures are shown larger than the figure they are part of."
+    small = texts(page_of(log, spec, protect=total_shown_as_5), "summary")
+    assert note in small and "a count from 1 to 4 is shown as 0 or 5" in small
+    assert note not in texts(page_of(log, spec, protect=true_counts), "summary")
+    internal, internal_spec = sample_log(CHESHIRE)
+    assert note not in texts(page_of(internal, internal_spec), "summary")
+
+
+def test_a_publication_says_what_a_share_is_of_when_its_split_does_not_add_up() -> None:
+    """A tiny publication said "Of 11 incidents, 7 (58%) fell short": 58% is 7 of the 12
+    shown as falling short or not. The summary names that denominator; built from the true
+    counts, whose split adds up, it does not."""
+    from ypsi_audit.reports.ledger import TOTAL
+
+    spec = RunSpec.build(
+        "report", input=str(resources.sample_log()), out="unused", policy=CHESHIRE,
+        audience="publication",
+    )  # fmt: skip
+    log = AssessedLog.assess(spec)
+
+    def shown(ledger: Ledger, *, bump: int) -> dict:
+        out = {
+            name: (
+                t.true.astype(float),
+                pd.DataFrame("", index=t.true.index, columns=t.true.columns),
+            )
+            for name, t in ledger.tables.items()
+        }
+        values, _ = out["recording_gaps_by_setting"]
+        values.loc[TOTAL, TOTAL] += bump  # the trust's incidents shown one more than its split
+        return out
+
+    pages, ledger = build_pages(
+        log, spec, ["recording"], protect=lambda ledger: shown(ledger, bump=1)
+    )
+    gaps = ledger.tables["recording_gaps_by_setting"].true
+    yes, no = int(gaps.at[TOTAL, "yes"]), int(gaps.at[TOTAL, "no"])
+    summary = texts(pages["recording"], "summary")
+    assert (
+        f"is of the {yes + no:,} incidents shown as falling short ({yes:,}) or not ({no:,}); "
+        f"counts adjusted for publication need not add up to the {yes + no + 1:,} incidents"
+    ) in summary
+    exact = texts(page_of(log, spec, protect=lambda ledger: shown(ledger, bump=0)), "summary")
+    assert "incidents shown as falling short" not in exact
+
+
+def test_a_single_setting_is_not_compared_with_itself() -> None:
+    """With one setting chosen, the trust's share is the setting's own: the page says there
+    is nothing to compare it with, never "all 1 settings could be compared"."""
+    from ypsi_audit.reports.compare import ONE_SETTING
+
+    spec = RunSpec.build(
+        "report", input=str(resources.sample_log()), out="unused", policy=CHESHIRE,
+        settings="S04",
+    )  # fmt: skip
+    page = page_of(AssessedLog.assess(spec), spec)
+    summary = texts(page, "summary")
+    assert ONE_SETTING in summary and "could be compared" not in summary
+    assert "above the limits" not in summary

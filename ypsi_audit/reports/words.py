@@ -138,6 +138,23 @@ def no_incidents(spec: Any, *, where: str = "on this page") -> str:
     return f"There are no incidents {scope}, so there is nothing to review {where}."
 
 
+def shown_larger(spec: Any, pairs: Any) -> str:
+    """A publication's sentence for a page whose adjusted figures show a part larger than
+    its whole (`pairs` of (part, whole) figures), which in a tiny selection reads as an
+    error; "" when none is, and always for the internal audience, whose figures add up."""
+    if not spec.publication or not any(
+        part.shown and whole.shown and part.value > whole.value for part, whole in pairs
+    ):
+        return ""
+    t = spec.threshold
+    return (
+        "Some of these figures are shown larger than the figure they are part of. That is "
+        f"the adjustment made for publication: a count from 1 to {t - 1} is shown as 0 or "
+        f"{t} and other counts are moved a little, so in a selection this small the figures "
+        "do not add up, and each of them stands for only a handful of incidents."
+    )
+
+
 def empty_headline(
     area: str, spec: Any, *, where: str = "in this area", section: str = "summary"
 ) -> Any:

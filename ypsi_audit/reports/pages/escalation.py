@@ -24,7 +24,7 @@ from ..measures import (
     UNDER_ESCALATION,
 )
 from ..page import Headline, Page
-from ..words import CONTEXT_ONLY, NOT_RECORDED, empty_headline, no_incidents
+from ..words import CONTEXT_ONLY, NOT_RECORDED, empty_headline, no_incidents, shown_larger
 from . import Context
 from .escalation_detail import agreement, comparison, factors, police, scope
 from .escalation_figures import (
@@ -160,20 +160,9 @@ def _summary(ctx: Context, page: Page, tables: Tables) -> bool:
         "term by term."
     )
     parts = ((refer, total), (handle, total), (unsure, total), (referred, total), (under, refer))
-    if ctx.spec.publication and any(_larger(part, whole) for part, whole in parts):
-        t = ctx.spec.threshold
-        section.say(
-            "Some of these figures are shown larger than the figure they are part of. That is "
-            f"the adjustment made for publication: a count from 1 to {t - 1} is shown as 0 or "
-            f"{t}, so in a selection this small the figures do not add up, and each of them "
-            "stands for only a handful of incidents."
-        )
+    if note := shown_larger(ctx.spec, parts):
+        section.say(note)
     return False
-
-
-def _larger(part: Any, whole: Any) -> bool:
-    """Whether an adjusted part is shown above its adjusted whole."""
-    return bool(part.shown and whole.shown and part.value > whole.value)
 
 
 # ---------------------------------------------------------------------------- trend

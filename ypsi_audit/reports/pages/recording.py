@@ -14,11 +14,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..compare import compared, flagged, positions
+from ..compare import ONE_SETTING, compared, flagged, positions
 from ..ledger import TOTAL, CountTable, Figure, none_shown, of_the, share_text
 from ..measures import ANY_GAP
 from ..page import Headline, Page, Section
-from ..words import CONTEXT_ONLY, NOT_RECORDED, REQUIREMENT_STATES, empty_headline, no_incidents
+from ..words import (
+    CONTEXT_ONLY,
+    NOT_RECORDED,
+    REQUIREMENT_STATES,
+    empty_headline,
+    no_incidents,
+    shown_larger,
+)
 from . import Context
 from .recording_figures import (
     CASES,
@@ -159,7 +166,27 @@ def _summary(
     sentences.append(settings_sentence(placed))
     if devices.any:
         sentences.append(devices_sentence(devices))
+    parts = [(with_gap, incidents), *((r.known(), incidents) for r in most)]
+    if note := shown_larger(ctx.spec, parts) or split_note(ctx.spec, gaps, share):
+        sentences.append(note)
     section.say(" ".join(sentences))
+
+
+def split_note(spec: Any, gaps: CountTable, share: Figure) -> str:
+    """In a publication, where the shown split (fell short or not) does not add up to the
+    shown number of incidents, say what the share is of, so that a reader who divides the
+    two counts in the sentence is not left with a different percentage; "" otherwise."""
+    yes, no, total = (gaps.value(TOTAL, c) for c in ("yes", "no", TOTAL))
+    if not (spec.publication and share.shown and yes.shown and no.shown and total.shown):
+        return ""
+    split = yes.value + no.value  # type: ignore[operator]
+    if split == total.value:
+        return ""
+    return (
+        f"The {share.text} is of the {round(split):,} incidents shown as falling short "
+        f"({yes.text}) or not ({no.text}); counts adjusted for publication need not add up "
+        f"to the {total.text} incidents shown."
+    )
 
 
 def gap_sentence(incidents: Figure, with_gap: Figure, share: Figure) -> str:
@@ -204,6 +231,8 @@ def settings_sentence(placed: pd.DataFrame) -> str:
     """Which settings lie above the funnel's limits, and how many could be compared."""
     above = flagged(placed, ANY_GAP)
     k, n = compared(placed)
+    if n == 1:  # the trust's share is the setting's own: nothing to set it against
+        return ONE_SETTING
     theta = placed.attrs.get("theta", float("nan"))
     trust = share_text(theta) if np.isfinite(theta) else "not shown"
     parts = []
