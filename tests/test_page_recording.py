@@ -748,6 +748,59 @@ def test_a_publication_says_what_a_share_is_of_when_its_split_does_not_add_up() 
     assert "incidents shown as falling short" not in exact
 
 
+def test_a_publication_does_not_call_a_shortfall_shown_as_0_none() -> None:
+    """A tiny publication said "8 (53%) fell short" and then "Every requirement was met":
+    each requirement's shortfall was shown as 0, which there can be 1 to 4. The summary
+    says what is shown and how the two fit; the internal page keeps its plain sentence."""
+    from ypsi_audit.reports.ledger import TOTAL
+
+    spec = RunSpec.build(
+        "report", input=str(resources.sample_log()), out="unused", policy=CHESHIRE,
+        audience="publication",
+    )  # fmt: skip
+    log = AssessedLog.assess(spec)
+
+    def shortfalls_shown_as_0(ledger: Ledger) -> dict:
+        out = {}
+        for name, t in ledger.tables.items():
+            values = t.true.astype(float)
+            if name.startswith("recording_") and "not_done" in values.columns:
+                values.loc[:, ["not_done", "not_recorded"]] = 0.0
+                values.loc[:, TOTAL] = values.drop(columns=TOTAL).sum(axis=1)
+            out[name] = (values, pd.DataFrame("", index=values.index, columns=values.columns))
+        return out
+
+    pages, ledger = build_pages(log, spec, ["recording"], protect=shortfalls_shown_as_0)
+    with_gap = int(ledger.tables["recording_gaps_by_setting"].true.at[TOTAL, "yes"])
+    assert with_gap > 0
+    summary = texts(pages["recording"], "summary")
+    assert "Every requirement was met" not in summary
+    assert (
+        "No requirement is shown as not met in any incident (a count from 1 to 4 is shown as "
+        f"0 or 5). The {with_gap:,} incidents shown as falling short did so against "
+        "requirements each missed too few times to show."
+    ) in summary
+    assert "Shown as not met in no incident (a count from 1 to 4" in texts(
+        pages["recording"], "requirements"
+    )
+
+    # A careful log published as it is: its 0s are said to be shown, not promised.
+    careful, careful_spec = log_of(
+        frame_of([{"incident_id": f"A{i}", **_careful()} for i in range(8)]),
+        audience="publication",
+    )
+    exact = lambda ledger: {  # noqa: E731
+        name: (t.true.astype(float), pd.DataFrame("", index=t.true.index, columns=t.true.columns))
+        for name, t in ledger.tables.items()
+    }
+    summary = texts(page_of(careful, careful_spec, protect=exact), "summary")
+    assert (
+        "None of the 8 incidents is shown as falling short of a recording or handling "
+        "requirement of the policy (a count from 1 to 4 is shown as 0 or 5). No requirement "
+        "is shown as not met in any incident either."
+    ) in summary
+
+
 def test_a_single_setting_is_not_compared_with_itself() -> None:
     """With one setting chosen, the trust's share is the setting's own: the page says there
     is nothing to compare it with, never "all 1 settings could be compared"."""

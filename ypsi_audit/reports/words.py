@@ -123,6 +123,15 @@ REQUIREMENT_STATES = {
 TERMS = ("autumn", "spring", "summer")
 
 
+def zero_caveat(spec: Any) -> str:
+    """What a publication adds after a statement built on a count shown as 0, which can
+    stand for a few incidents there; "" for the internal audience, whose 0 is none."""
+    if not spec.publication:
+        return ""
+    t = spec.threshold
+    return f" (a count from 1 to {t - 1} is shown as 0 or {t})"
+
+
 def no_incidents(spec: Any, *, where: str = "on this page") -> str:
     """What a page says, in place of its summary, when the chosen settings and period hold
     no incidents: plainly, instead of "0 of 0". A publication says what its figures show

@@ -25,6 +25,7 @@ from ..words import (
     empty_headline,
     no_incidents,
     shown_larger,
+    zero_caveat,
 )
 from . import Context
 from .recording_figures import (
@@ -154,7 +155,7 @@ def _summary(
     if empty:
         section.say(no_incidents(ctx.spec) + (f" {CONTEXT_ONLY}" if ctx.spec.period else ""))
         return
-    sentences = [gap_sentence(incidents, with_gap, share)]
+    sentences = [gap_sentence(incidents, with_gap, share, caveat=zero_caveat(ctx.spec))]
     most = most_often_not_met(requirements, 2)
     if most:
         named = ", then ".join(f"“{r.title}” ({r.share().text} of {r.known().text})" for r in most)
@@ -162,7 +163,7 @@ def _summary(
             f"Most often not met, as a share of the incidents each is known to apply to: {named}."
         )
     elif all_met(requirements):
-        sentences.append("Every requirement was met wherever the record shows it applied.")
+        sentences.append(all_met_sentence(ctx.spec, with_gap))
     sentences.append(settings_sentence(placed))
     if devices.any:
         sentences.append(devices_sentence(devices))
@@ -189,7 +190,9 @@ def split_note(spec: Any, gaps: CountTable, share: Figure) -> str:
     )
 
 
-def gap_sentence(incidents: Figure, with_gap: Figure, share: Figure) -> str:
+def gap_sentence(incidents: Figure, with_gap: Figure, share: Figure, *, caveat: str = "") -> str:
+    """How many incidents fell short of any requirement (`caveat`: a publication's note on
+    what a 0 stands for)."""
     if incidents.shown and incidents.value == 0:
         # only in a publication (a selection with no incidents is said by `no_incidents`):
         # a total shown as 0 beside a part shown as more
@@ -198,6 +201,11 @@ def gap_sentence(incidents: Figure, with_gap: Figure, share: Figure) -> str:
             "protect children, so the figures beside it need not add up."
         )
     if with_gap.shown and with_gap.value == 0:
+        if caveat:
+            return (
+                f"None of the {incidents.text} incidents is shown as falling short of a "
+                f"recording or handling requirement of the policy{caveat}."
+            )
         return (
             f"None of the {incidents.text} incidents fell short of any recording or handling "
             "requirement of the policy."
@@ -219,6 +227,23 @@ def most_often_not_met(requirements: Sequence[Requirement], top: int) -> list[Re
     shown = [(r, s) for r, s in shown if s.shown and s.value > 0]  # type: ignore[operator]
     shown.sort(key=lambda pair: -pair[1].value)  # type: ignore[operator]
     return [r for r, _ in shown[:top]]
+
+
+def all_met_sentence(spec: Any, with_gap: Figure) -> str:
+    """Said when every requirement's shortfall is shown as 0. In a publication that is not
+    a promise of none, and beside a number of incidents that fell short it would read as a
+    contradiction, so the sentence says how the two fit."""
+    if not spec.publication:
+        return "Every requirement was met wherever the record shows it applied."
+    if with_gap.shown and with_gap.value == 0:  # the sentence before gave the caveat
+        return "No requirement is shown as not met in any incident either."
+    text = f"No requirement is shown as not met in any incident{zero_caveat(spec)}."
+    if with_gap.shown:
+        text += (
+            f" The {with_gap.text} incidents shown as falling short did so against "
+            "requirements each missed too few times to show."
+        )
+    return text
 
 
 def all_met(requirements: Sequence[Requirement]) -> bool:
@@ -382,7 +407,11 @@ def _requirements_section(ctx: Context, page: Page, requirements: list[Requireme
     clean = [r for r in requirements if r.not_met().shown and r.not_met().value == 0]
     if clean:
         section.say(
-            "Not found unmet in any incident: "
+            (
+                f"Shown as not met in no incident{zero_caveat(ctx.spec)}: "
+                if ctx.spec.publication
+                else "Not found unmet in any incident: "
+            )
             + "; ".join(f"“{r.title}”" for r in clean)
             + " (see the table for how many incidents each was known to apply to)."
         )
