@@ -92,3 +92,39 @@ def test_a_selection_without_incidents_still_points_at_rows_held_back() -> None:
         b.text for b in held.section("held_back").blocks
     )
     assert not held.headlines[0].empty and held.headlines[0].section == "held_back"
+
+
+def test_no_field_shown_without_blanks_is_named_as_often_blank() -> None:
+    """A tiny publication showed every field's blanks as 0 and still said "Ask settings to
+    fill in 'Age of the youngest child involved': it is blank in 0% of incidents". A field
+    is named, on the page and the front page, only where its blanks are shown as more
+    than none; the sample's own most-blank field is named when its count is shown."""
+    import pandas as pd
+
+    spec = RunSpec.build(
+        "report", input=str(resources.sample_log()), out="unused", audience="publication"
+    )
+    log = AssessedLog.assess(spec)
+
+    def blanks_shown_as(value: float | None):
+        def protect(ledger) -> dict:
+            out = {}
+            for name, t in ledger.tables.items():
+                values = t.true.astype(float)
+                if value is not None and name.startswith("blank_"):
+                    values.loc[:, "yes"] = value
+                    values.loc[:, TOTAL] = values.drop(columns=TOTAL).sum(axis=1)
+                out[name] = (values, pd.DataFrame("", index=values.index, columns=values.columns))
+            return out
+
+        return protect
+
+    none = build_pages(log, spec, ["data_quality"], protect=blanks_shown_as(0.0))[0]
+    page = none["data_quality"]
+    summary = " ".join(b.text for b in page.section("summary").blocks)
+    assert "most often left blank" not in summary and "(0%)" not in summary
+    assert not any("Ask settings to fill in" in line for line in page.headlines[0].look_at)
+    exact = build_pages(log, spec, ["data_quality"], protect=blanks_shown_as(None))[0]
+    assert any(
+        "Ask settings to fill in" in line for line in exact["data_quality"].headlines[0].look_at
+    )

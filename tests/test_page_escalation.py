@@ -514,13 +514,32 @@ def test_a_custom_policy_file_works_like_a_shipped_one(sample, tmp_path: Path) -
 
 def test_the_page_reads_only_the_ledger(sample) -> None:
     """A publication's second pass gets shuffled rows: a number worked out from the rows
-    rather than the ledger would differ from the internal page."""
+    rather than the ledger would differ between two shuffles, and from the internal page's
+    tables (the publication's words differ: its 0s and places are said to be shown, and its
+    intervals are widened for the adjustment)."""
+
+    def table_numbers(page: Page) -> list[str]:
+        return [
+            number
+            for section in page.sections
+            for block in section.blocks
+            if block.kind == "table"
+            for shown in block.rows
+            for key, value in shown.items()
+            if not key.endswith("_ci")  # a publication's intervals allow for the adjustment
+            for number in re.findall(r"\d[\d,.]*%?", str(value))
+        ]
+
     for policy, period in ((CHESHIRE, None), (UKCIS, "2024-25")):
         log, _ = sample[policy]
         spec = spec_for(policy, input=str(SAMPLE), period=period)
         internal = build(log, spec)
-        published = build(log, spec.with_(audience="publication"), protect=true_counts)
-        assert internal.to_json() == published.to_json()
+        public = spec.with_(audience="publication")
+        published = build(log, public, protect=true_counts)
+        pages, _ = build_pages(log, public, ["escalation"], protect=true_counts, decoy_seed=1)
+        assert published.to_json() == pages["escalation"].to_json()
+        assert table_numbers(published) == table_numbers(internal)
+        assert len(table_numbers(published)) > 100
 
 
 def test_withheld_figures_are_never_shown_or_used(synthetic) -> None:
@@ -676,3 +695,73 @@ def test_a_single_setting_is_not_compared_with_itself() -> None:
     headline = page.headlines[0]
     assert "No setting" not in headline.status
     assert not any("could be compared" in line for line in headline.look_at)
+
+
+def test_a_publication_does_not_call_a_setting_within_the_limits_that_could_be_above(
+    sample,
+) -> None:
+    """On the sample S12 kept 7 of 18 incidents the guidance says refer, above the inner
+    limit. Shown as 5 of 18 (a move of 2 each way, as a publication of the sample did) it
+    sits within; a shown 5 can be 9, so the page says the true counts could put it above,
+    never "no setting lies above the limits"."""
+    log, spec = sample[CHESHIRE]
+    internal = build(log, spec)
+    assert "**S12**" in texts(internal, "settings")
+
+    def s12_shown_low(ledger: Ledger) -> dict:
+        out = true_counts(ledger)
+        values, _ = out["decisions_by_setting"]
+        assert values.at["S12", "under_escalation"] == 7
+        values.at["S12", "under_escalation"] -= 2
+        values.at["S12", "consistent_referral"] += 2
+        return out
+
+    page = build(log, spec.with_(audience="publication"), protect=s12_shown_low)
+    said = texts(page, "settings")
+    assert "**S12**" not in said
+    assert re.search(r"Settings? [^.]*S12[^.]* shown within the limits for incidents not", said)
+    assert "could put" in said and "No setting lies above the limits" not in said
+    rows = {r["setting"]: r for r in table(page, "setting_rates")}
+    assert rows["S12"]["place"] == (
+        "Shown within the limits; the true counts could be above the inner limit"
+    )
+    headline = page.headlines[0]
+    assert headline.attention and any("S12" in line for line in headline.look_at)
+    assert "No setting lies above" not in headline.status
+
+
+def test_a_publication_says_a_0_behind_a_finding_can_be_a_few(sample) -> None:
+    """A tiny publication said "0 were not referred though the guidance says refer" when
+    1 was: a 0 shown there stands for 0 to 4. With the sample's not-referred counts shown
+    as 0, the summary and the agreement section say so; the internal page never does."""
+    log, spec = sample[CHESHIRE]
+    note = "A count shown as 0 here can be anything from 0 to 4."
+    assert note not in visible(build(log, spec))
+
+    def none_kept(ledger: Ledger) -> dict:
+        out = true_counts(ledger)
+        for name in ("decisions_by_setting", "agreement_2x2"):
+            values, _ = out[name]
+            column = "under_escalation" if name == "decisions_by_setting" else "no"
+            row = slice(None) if name == "decisions_by_setting" else "refer_police"
+            values.loc[row, column] = 0.0
+        return out
+
+    page = build(log, spec.with_(audience="publication"), protect=none_kept)
+    assert note in texts(page, "summary")
+    assert note in texts(page, "agreement")
+
+
+def test_a_publication_interval_holds_every_share_the_shown_counts_allow() -> None:
+    """A publication showed a year as 0 of 34 with a 95% interval of 0% to 10%, while the
+    true share was 11%: a shown 0 can be 4. Its interval now reaches at least 4 of 30, and
+    the internal one (exact counts) is the plain Wilson interval."""
+    from ypsi_audit.reports.pages.escalation_figures import Rate
+    from ypsi_audit.stats import wilson_interval
+
+    plain = Rate(0, 34)
+    widened = Rate(0, 34, adjusted=True, spans=((0, 4), (30, 38)))
+    assert plain.interval() == tuple(float(v) for v in wilson_interval(0, 34))
+    low, high = widened.interval()  # type: ignore[misc]
+    assert low == 0 and high >= float(wilson_interval(4, 34)[1]) > 4 / 30
+    assert high > plain.interval()[1]  # type: ignore[index]

@@ -170,3 +170,19 @@ def test_a_totals_key_says_nothing_of_its_parts_keys() -> None:
         total = cell_keys(np.zeros(200, dtype=np.int64), 1, keys[:200])[0]
         hits += int(total == (small.sum() % KEY_RANGE))
     assert hits < 10  # about 1 in 256 by chance; ONS's keys would match all 400
+
+
+def test_true_range_is_exactly_the_counts_the_ptable_shows_that_way() -> None:
+    """Every (count, key) of the ptable up to 60: the count lies in the range of what it is
+    shown as, and each range's ends are counts that some key shows that way."""
+    from ypsi_audit.protection.cellkey import default_ptable, true_range
+
+    table = default_ptable()
+    seen: dict[int, set[int]] = {}
+    for count in range(0, 61):
+        for shown in set((count + table[count]).tolist()):
+            seen.setdefault(shown, set()).add(count)
+    for shown, counts in seen.items():
+        if shown > 56:  # counts above 60 could show this too
+            continue
+        assert true_range(shown) == (min(counts), max(counts)), shown

@@ -58,6 +58,7 @@ incidents in it) is part of the attacker's audit (`audit.py`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -82,6 +83,7 @@ __all__ = [
     "perturb",
     "ptable_frame",
     "record_keys",
+    "true_range",
 ]
 
 KEY_RANGE = 256  # record and cell keys 0..255, as ONS
@@ -117,6 +119,28 @@ def default_ptable(threshold: int = THRESHOLD) -> np.ndarray:
         chosen = np.searchsorted(np.cumsum(weights), position, side="right")
         table[count] = steps[chosen]
     return table
+
+
+@functools.lru_cache(maxsize=8)
+def _ptable(threshold: int) -> np.ndarray:
+    return default_ptable(threshold)
+
+
+@functools.lru_cache(maxsize=4096)
+def true_range(shown: int, threshold: int = THRESHOLD) -> tuple[int, int]:
+    """The smallest and largest true counts this method can show as `shown`: all that a
+    reader who knows the ptable learns from one published count (0: 0 to t - 1; t: 1 to
+    t + 4; above t: within 4 of it and never below t). Pages use it to say only what holds
+    for every true count behind the figures they show."""
+    table = _ptable(threshold)
+    reach = int(np.abs(table).max())
+    possible = [0] if shown == 0 else []
+    for count in range(max(1, shown - reach), shown + reach + 1):
+        if np.any(count + table[int(pcv(np.array([count]))[0])] == shown):
+            possible.append(count)
+    if not possible:
+        raise ValueError(f"no true count is shown as {shown} by this method")
+    return min(possible), max(possible)
 
 
 def ptable_frame(table: np.ndarray | None = None) -> pd.DataFrame:

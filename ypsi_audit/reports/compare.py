@@ -4,6 +4,13 @@ Both take a ledger table split by setting (rows) and a measure (its columns), an
 only from the table's published cells, so what they say can never reveal more than the
 table does. The funnel's target is the trust's own rate over all its incidents (the
 table's total row).
+
+In a publication (`threshold` given) each shown count stands for a range of true counts
+(`cellkey.true_range`), so a finding is stated only where it holds across that range: a
+change is "more than chance" only if it is for every true count the figures allow, and a
+setting shown within the limits that could lie above them is marked so, never called
+within them without a word. Both are worked out from published figures and the
+method's public rules, so they reveal nothing the figures do not.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ POSITIONS = {
     "below_95": "below the inner (95%) limit",
     "below_998": "below the outer (99.8%) limit",
     "not_shown": "not shown",
+    "alone": "not compared: the only setting",
 }
 
 
@@ -36,11 +44,75 @@ def _kn(table: CountTable, measure: Measure, row: str) -> tuple[float | None, fl
     return sum(f.value for f in top), sum(f.value for f in bottom)  # type: ignore[misc]
 
 
-def positions(table: CountTable, measure: Measure, *, exact: bool = False) -> pd.DataFrame:
+def true_spans(
+    table: CountTable, measure: Measure, row: str, threshold: int
+) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """The true numerator and the true rest of the denominator a publication's shown cells
+    allow, each as (smallest, largest); None where a cell is not shown."""
+    rest = [c for c in measure.denominator if c not in measure.numerator]
+    spans = []
+    for cells in (measure.numerator, rest):
+        figures = [table.value(row, c) for c in cells]
+        if any(not f.shown for f in figures):
+            return None
+        bounds = [_true_range(round(f.value), threshold) for f in figures]  # type: ignore[arg-type]
+        spans.append((sum(b[0] for b in bounds), sum(b[1] for b in bounds)))
+    return spans[0], spans[1]
+
+
+def _true_range(shown: int, threshold: int) -> tuple[int, int]:
+    """`cellkey.true_range`, or the count itself where the method never shows it: the
+    first pass of a publication, which declares the tables, still holds the true counts."""
+    from ..protection.cellkey import true_range
+
+    try:
+        return true_range(shown, threshold)
+    except ValueError:
+        return shown, shown
+
+
+def _could_be_above(
+    placed: pd.DataFrame, table: CountTable, measure: Measure, threshold: int, exact: bool
+) -> list[bool]:
+    """For each setting shown within or below the limits, whether some true counts the
+    shown ones allow would put it above the inner limit."""
+    from ..stats import funnel_limits
+
+    theta = placed.attrs["theta"]
+    out = []
+    for record in placed.itertuples():
+        if record.position not in ("inside", "below_95", "below_998"):
+            out.append(False)
+            continue
+        spans = true_spans(table, measure, str(record.unit), threshold)
+        if spans is None:
+            out.append(False)
+            continue
+        (k_lo, k_hi), (r_lo, r_hi) = spans
+        k, r = np.meshgrid(np.arange(k_lo, k_hi + 1), np.arange(r_lo, r_hi + 1))
+        k, r = k.ravel().astype(float), r.ravel().astype(float)
+        n = k + r
+        k, n = k[n > 0], n[n > 0]
+        if exact:
+            upper = critical_limits(theta, n, 0.95)[1]
+        else:
+            upper = funnel_limits(
+                n, theta, levels=(0.95,), phi=placed.attrs["phi"], tau2=placed.attrs["tau2"]
+            )["upper95"].to_numpy()
+        out.append(bool(np.any(k / n > upper)))
+    return out
+
+
+def positions(
+    table: CountTable, measure: Measure, *, exact: bool = False, threshold: int | None = None
+) -> pd.DataFrame:
     """Each setting's rate and where it lies against funnel limits around the trust's
     rate. `exact` uses exact binomial limits (recording: one standard for every setting);
     otherwise normal limits widened for overdispersion (Spiegelhalter), as for decisions,
-    where settings see different kinds of incident."""
+    where settings see different kinds of incident. With `threshold` (a publication), the
+    column `could_be_above` marks settings shown within the limits that the true counts
+    behind the shown ones could put above them. A selection of one setting is not placed
+    (position "alone"): the trust's rate is its own."""
     settings = [r for r in table.shown.index if r != TOTAL]
     k_total, n_total = _kn(table, measure, TOTAL)
     rows = []
@@ -52,8 +124,11 @@ def positions(table: CountTable, measure: Measure, *, exact: bool = False) -> pd
     usable = usable[usable["n"] > 0]
     theta = (k_total / n_total) if (n_total and k_total is not None) else math.nan
     out = frame.assign(rate=np.nan, position="not_shown", lower95=np.nan, upper95=np.nan,
-                       lower998=np.nan, upper998=np.nan)  # fmt: skip
+                       lower998=np.nan, upper998=np.nan, could_be_above=False)  # fmt: skip
     out.attrs.update(theta=theta, phi=1.0, tau2=0.0, overdispersed=False)
+    if len(settings) == 1:
+        out["position"] = "alone"
+        return out
     if usable.empty or not np.isfinite(theta):
         return out
     if exact:
@@ -76,6 +151,8 @@ def positions(table: CountTable, measure: Measure, *, exact: bool = False) -> pd
     out["position"] = [
         _position(r) if not pd.isna(r["rate"]) else "not_shown" for _, r in out.iterrows()
     ]
+    if threshold is not None and measure.flag_high:
+        out["could_be_above"] = _could_be_above(out, table, measure, threshold, exact)
     return out
 
 
@@ -108,14 +185,43 @@ ONE_SETTING = (
 )
 
 
+CANT_TELL = (
+    "“Can't tell”: the shares as shown differ by more than chance, but not for every true "
+    "count the adjusted figures allow."
+)
+
+
 def compared(placed: pd.DataFrame) -> tuple[int, int]:
     """How many settings could be placed, of how many."""
-    return int((placed["position"] != "not_shown").sum()), len(placed)
+    return int((~placed["position"].isin(["not_shown", "alone"])).sum()), len(placed)
 
 
-def year_on_year(now: CountTable, before: CountTable, measure: Measure) -> pd.DataFrame:
+def could_be_above(placed: pd.DataFrame) -> list[str]:
+    """Settings a publication shows within the limits that could lie above them."""
+    return placed.loc[placed["could_be_above"], "unit"].astype(str).tolist()
+
+
+def could_be_above_sentence(settings: list[str], what: str) -> str:
+    """What a publication says of settings shown within the limits that could lie above
+    them: never 'no setting lies above the limits' while one could."""
+    one = len(settings) == 1
+    listed = settings[0] if one else ", ".join(settings[:-1]) + " and " + settings[-1]
+    return (
+        f"{'Setting' if one else 'Settings'} {listed} {'is' if one else 'are'} shown within "
+        f"the limits for {what}, but the counts shown are adjusted for publication and the "
+        f"true ones could put {'it' if one else 'them'} above the inner limit; the "
+        f"safeguarding team's own report shows where {'it stands' if one else 'they stand'}."
+    )
+
+
+def year_on_year(
+    now: CountTable, before: CountTable, measure: Measure, *, threshold: int | None = None
+) -> pd.DataFrame:
     """For each setting (and the trust), this year's rate beside last year's, the change in
-    points and whether it is more than chance (Fisher's exact test, from published cells)."""
+    points and whether it is more than chance (Fisher's exact test, from published cells).
+    With `threshold` (a publication), a change is more than chance only if it is so, the
+    same way, at every corner of the true counts the shown ones allow; one that is so only
+    as shown is marked `unsure` (the adjustment could account for it)."""
     settings = [r for r in now.shown.index if r != TOTAL]
     rows = []
     for setting in [*settings, TOTAL]:
@@ -127,16 +233,42 @@ def year_on_year(now: CountTable, before: CountTable, measure: Measure) -> pd.Da
                                "n_before": n0}  # fmt: skip
         if k1 is not None and n1 and k0 is not None and n0:
             test = compare_proportions(int(k1), int(n1), int(k0), int(n0))
+            beyond = bool(test["beyond_chance"])
+            holds = beyond and (
+                threshold is None or _holds_throughout(now, before, measure, setting, threshold)
+            )
             row.update(rate_now=k1 / n1, rate_before=k0 / n0, change=test["change"],
-                       p_value=test["p_value"], beyond_chance=test["beyond_chance"])  # fmt: skip
+                       p_value=test["p_value"], beyond_chance=holds,
+                       unsure=beyond and not holds)  # fmt: skip
         else:
             row.update(
                 rate_now=(k1 / n1) if (k1 is not None and n1) else np.nan,
                 rate_before=(k0 / n0) if (k0 is not None and n0) else np.nan,
-                change=np.nan, p_value=np.nan, beyond_chance=False,
+                change=np.nan, p_value=np.nan, beyond_chance=False, unsure=False,
             )  # fmt: skip
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _holds_throughout(
+    now: CountTable, before: CountTable, measure: Measure, setting: str, threshold: int
+) -> bool:
+    """Whether Fisher's test finds a change the same way at every corner of the true
+    counts (numerator and the rest, each year) that the shown counts allow."""
+    spans_now = true_spans(now, measure, setting, threshold)
+    spans_before = true_spans(before, measure, setting, threshold)
+    if spans_now is None or spans_before is None:
+        return False
+    signs = set()
+    for k1 in spans_now[0]:
+        for r1 in spans_now[1]:
+            for k0 in spans_before[0]:
+                for r0 in spans_before[1]:
+                    test = compare_proportions(k1, k1 + r1, k0, k0 + r0)
+                    if not test["beyond_chance"]:
+                        return False
+                    signs.add(np.sign(test["change"]))
+    return len(signs) == 1
 
 
 def critical_limits(theta: float, n: Any, level: float) -> tuple[np.ndarray, np.ndarray]:

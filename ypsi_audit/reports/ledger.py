@@ -111,12 +111,19 @@ class CountTable:
     shown: pd.DataFrame = field(default=None)  # type: ignore[assignment]
     marks: pd.DataFrame = field(default=None)  # type: ignore[assignment]
     where: np.ndarray | None = None
+    # The publication threshold when the published figures are adjusted for publication
+    # (a 0 there may be a few); None for the internal audience's exact figures.
+    threshold: int | None = None
 
     def __post_init__(self) -> None:
         if self.shown is None:
             self.shown = self.true.astype(float)
         if self.marks is None:
             self.marks = pd.DataFrame("", index=self.true.index, columns=self.true.columns)
+
+    @property
+    def adjusted(self) -> bool:
+        return self.threshold is not None
 
     def value(self, row: str = TOTAL, col: str = TOTAL) -> Figure:
         """One published cell (`TOTAL` for a margin)."""
@@ -148,7 +155,7 @@ class CountTable:
             return Figure(None, "not shown", "rests on a number not shown")
         total = sum(f.value for f in bottom)  # type: ignore[misc]
         if total <= 0:
-            return Figure(None, "none", "no incidents")
+            return Figure(None, "none shown" if self.adjusted else "none", "no incidents")
         value = sum(f.value for f in top) / total  # type: ignore[misc]
         return Figure(value, share_text(value), "")
 
@@ -163,9 +170,12 @@ class CountTable:
 class Ledger:
     """The declared tables of one run, over one incident frame of categories."""
 
-    def __init__(self, incidents: pd.DataFrame, *, audience: str = "internal") -> None:
+    def __init__(
+        self, incidents: pd.DataFrame, *, audience: str = "internal", threshold: int = 5
+    ) -> None:
         self.incidents = incidents
         self.audience = audience
+        self.threshold = threshold
         self.tables: dict[str, CountTable] = {}
         self.protected = False
         self.audit: dict[str, Any] = {}  # published with the pack
@@ -234,6 +244,7 @@ class Ledger:
         self._overrides = published
         for name, table in self.tables.items():
             table.shown, table.marks = published[name]
+            table.threshold = self.threshold if self.audience == "publication" else None
         self.protected = True
 
 

@@ -132,6 +132,16 @@ def zero_caveat(spec: Any) -> str:
     return f" (a count from 1 to {t - 1} is shown as 0 or {t})"
 
 
+def zero_note(spec: Any, figures: Any) -> str:
+    """A publication's closing sentence for a statement that rests on counts shown as 0
+    (`figures`, each with `shown` and `value`), which there can each be a few; "" when none
+    is, and always for the internal audience."""
+    if not spec.publication or not any(f.shown and f.value == 0 for f in figures):
+        return ""
+    t = spec.threshold
+    return f" A count shown as 0 here can be anything from 0 to {t - 1}."
+
+
 def no_incidents(spec: Any, *, where: str = "on this page") -> str:
     """What a page says, in place of its summary, when the chosen settings and period hold
     no incidents: plainly, instead of "0 of 0". A publication says what its figures show

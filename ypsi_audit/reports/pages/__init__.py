@@ -176,7 +176,7 @@ def build_pages(
     """Every named page from one ledger. With `protect` (publication), the tables are
     declared in a first pass, protected (and audited) whole, and the pages composed from
     the protected figures in a second pass."""
-    ledger = Ledger(incident_frame(log), audience=spec.audience)
+    ledger = Ledger(incident_frame(log), audience=spec.audience, threshold=spec.threshold)
     extra: dict[str, Any] = {}
     if protect is not None:
         for name in names:

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..ledger import TOTAL, Figure, counted, none_shown, of_the, said, share_text
 from ..page import Headline, Page
-from ..words import field_words, no_incidents, selection_words
+from ..words import field_words, no_incidents, selection_words, zero_note
 from . import Context
 from .recording_figures import equals
 
@@ -49,15 +49,19 @@ def build(ctx: Context) -> Page:
     if empty:
         summary.say(_empty_sentence(ctx))
     else:
-        summary.say(_summary_sentence(all_incidents, undecided, share_undecided, blanks))
+        summary.say(
+            _summary_sentence(all_incidents, undecided, share_undecided, blanks)
+            + zero_note(ctx.spec, [undecided])
+        )
     _held_back(ctx, page)
     _blanks_section(ctx, page, blanks)
     _undecided_section(ctx, page, current, undecided)
 
-    worst = blanks.iloc[0] if len(blanks) else None
+    blanked = blanks[blanks["share"].notna() & (blanks["share"].fillna(0) > 0)]
+    worst = blanked.iloc[0] if len(blanked) else None  # a field shown with no blanks is no ask
     attention = bool(share_undecided.shown and share_undecided.value >= ATTENTION_UNDECIDED)
     look = []
-    if worst is not None and worst["share"] is not None:
+    if worst is not None:
         look.append(
             f"Ask settings to fill in “{worst['field']}”: it is blank in "
             f"{share_text(worst['share'])} of incidents."
@@ -121,7 +125,8 @@ def _summary_sentence(
         f"{_in_brackets(share)}: a field it needs was left blank, and a blank is never read "
         "as “no”."
     )
-    top = blanks.dropna(subset=["share"]).head(3)
+    top = blanks.dropna(subset=["share"])
+    top = top[top["share"] > 0].head(3)
     if len(top):
         named = "; ".join(f"{r.field.lower()} ({share_text(r.share)})" for r in top.itertuples())
         text += f" The fields most often left blank: {named}."

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..compare import compared, flagged
+from ..compare import compared, could_be_above, could_be_above_sentence, flagged
 from ..ledger import TOTAL, counted, none_shown, of_the, said
 from ..measures import (
     DECISION_SPLIT,
@@ -24,12 +24,20 @@ from ..measures import (
     UNDER_ESCALATION,
 )
 from ..page import Headline, Page
-from ..words import CONTEXT_ONLY, NOT_RECORDED, empty_headline, no_incidents, shown_larger
+from ..words import (
+    CONTEXT_ONLY,
+    NOT_RECORDED,
+    empty_headline,
+    no_incidents,
+    shown_larger,
+    zero_note,
+)
 from . import Context
 from .escalation_detail import agreement, comparison, factors, police, scope
 from .escalation_figures import (
     YEAR_TERM,
     Tables,
+    interval_note,
     interval_text,
     not_referred,
     period_rows,
@@ -157,7 +165,7 @@ def _summary(ctx: Context, page: Page, tables: Tables) -> bool:
         f"Settings referred {counted(referred, 'incidents')} to {route}. "
         f"{of_the(refer, 'incidents the guidance says refer', the=True)}, {said(under)} "
         f"{were(under)} not referred; the sections below show where, setting by setting and "
-        "term by term."
+        "term by term." + zero_note(ctx.spec, [refer, handle, unsure, referred, under])
     )
     parts = ((refer, total), (handle, total), (unsure, total), (referred, total), (under, refer))
     if note := shown_larger(ctx.spec, parts):
@@ -244,7 +252,7 @@ def _trend(ctx: Context, page: Page, tables: Tables) -> None:
         rows=rows,
         note=(
             f"Guidance says refer: {GUIDANCE_REFER.explained(route)}. Referred: "
-            f"{REFERRAL.explained(route)}."
+            f"{REFERRAL.explained(route)}.{interval_note(ctx.spec)}"
         ),
         name="referrals_by_term",
     )
@@ -285,9 +293,12 @@ def _headline(ctx: Context, tables: Tables, placed: pd.DataFrame, empty: bool) -
         )
     if k < n and n > 1:
         look.append(f"{k} of {n} settings could be compared on the funnel plot.")
+    doubt = could_be_above(placed)
+    if doubt:
+        look.append(could_be_above_sentence(doubt, "incidents not referred"))
     published = ctx.spec.threshold if ctx.spec.publication else None
     status = f"In {period_words(ctx)}, {trust_not_referred(trust, route, published)}."
-    if not named["above_998"] and not named["above_95"] and k and n > 1:
+    if not named["above_998"] and not named["above_95"] and not doubt and k and n > 1:
         status += (
             " No setting lies above the funnel plot's limits."
             if k == n
@@ -298,7 +309,7 @@ def _headline(ctx: Context, tables: Tables, placed: pd.DataFrame, empty: bool) -
         status=status,
         look_at=look,
         section="settings",
-        attention=bool(named["above_998"] or named["above_95"]),
+        attention=bool(named["above_998"] or named["above_95"] or doubt),
     )
 
 

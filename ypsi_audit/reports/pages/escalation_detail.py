@@ -16,7 +16,16 @@ import numpy as np
 from ..ledger import TOTAL, CountTable, Figure, counted, none_shown, of_the, part_of, said
 from ..measures import DECISION_SPLIT, REFERRAL_BY_DECISION, UNDER_ESCALATION
 from ..page import Headline, Page
-from ..words import NOT_RECORDED, POLICE_OUTCOMES, empty_headline, no_incidents, outcome_labels
+from ..words import (
+    NOT_RECORDED,
+    POLICE_OUTCOMES,
+    empty_headline,
+    no_incidents,
+    outcome_labels,
+    shown_larger,
+    zero_caveat,
+    zero_note,
+)
 from . import Context
 from .escalation_figures import (
     OTHER_OUTCOME,
@@ -82,6 +91,7 @@ def agreement(ctx: Context, page: Page) -> None:
             f"setting's decision matched the guidance{share}. {said(b)} {were(b)} not referred "
             f"though the guidance says refer to {route}; {said(c)} {were(c)} referred where the "
             f"guidance says the setting may deal with it{_referral_words(ctx)}"
+            + zero_note(ctx.spec, [b, c])
         )
     labels = outcome_labels(route)
     rows = []
@@ -216,8 +226,13 @@ def factors(ctx: Context, page: Page) -> None:
     top = [r for r in rows if r["_order"] > 0][:3]
     if kept is not None and kept.shown and kept.value == 0:
         section.say(
-            "No incident was kept in the setting where the guidance says refer, so no factor "
-            "is shown for such incidents."
+            (
+                "No incident is shown as kept in the setting where the guidance says refer"
+                f"{zero_caveat(ctx.spec)}, so no factor is shown for such incidents."
+            )
+            if ctx.spec.publication
+            else "No incident was kept in the setting where the guidance says refer, so no "
+            "factor is shown for such incidents."
         )
     elif top:
         named = "; ".join(f"{r['factor'].lower()} ({r['present']}, {r['share']})" for r in top)
@@ -266,7 +281,11 @@ def police(ctx: Context, page: Page) -> None:
         f"{of_the(referrals, 'referrals to the police')}, {said(known)} have a final outcome "
         f"recorded; {said(table.value(TOTAL, 'outcome_21'))} ended with outcome 21 and "
         f"{said(formal)} with a caution or a charge."
+        + zero_note(ctx.spec, [known, table.value(TOTAL, "outcome_21"), formal])
     )
+    parts = [(f, referrals) for f in (known, table.value(TOTAL, "outcome_21"), formal)]
+    if note := shown_larger(ctx.spec, parts):
+        section.say(note)
     if ctx.route != "the police":
         section.say(
             f"Only referrals to the police have a police outcome: referrals to {ctx.route} "

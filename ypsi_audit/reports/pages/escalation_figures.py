@@ -56,6 +56,10 @@ class Rate:
 
     k: float | None
     n: float | None
+    adjusted: bool = False  # from a publication's figures, where a 0 may be a few
+    # In a publication: the true numerator and rest of the denominator the shown cells
+    # allow, each (smallest, largest), so an interval can allow for the adjustment too.
+    spans: tuple[tuple[int, int], tuple[int, int]] | None = None
 
     @property
     def shown(self) -> bool:
@@ -68,25 +72,36 @@ class Rate:
     def pct(self) -> str:
         if not self.shown:
             return "not shown"
-        return "none" if not self.n else share_text(self.value)
+        if not self.n:
+            return "none shown" if self.adjusted else "none"
+        return share_text(self.value)
 
     def text(self, noun: str = "") -> str:
-        """'7 of 18 (39%)' (with a noun: '7 of 18 incidents (39%)'), 'no incidents', or
-        'not shown'."""
+        """'7 of 18 (39%)' (with a noun: '7 of 18 incidents (39%)'), 'no incidents' ('none
+        shown' in a publication), or 'not shown'."""
         if not self.shown:
             return "not shown"
         if not self.n:
-            return "no incidents"
+            return "none shown" if self.adjusted else "no incidents"
         of = f"{_int(self.n)} {noun}".rstrip()
         return f"{_int(self.k)} of {of} ({share_text(self.value)})"
 
     def interval(self) -> tuple[float, float] | None:
+        """The 95% Wilson interval; in a publication, widened to hold the interval of every
+        true count the shown ones allow (the lowest share at the smallest numerator and
+        largest rest, the highest the other way), so it never claims more than they show."""
         if not self.shown or not self.n:
             return None
         from ...stats import wilson_interval
 
-        low, high = wilson_interval(self.k, self.n)
-        return float(low), float(high)
+        low, high = (float(v) for v in wilson_interval(self.k, self.n))
+        if self.spans is not None:
+            (k_lo, k_hi), (r_lo, r_hi) = self.spans
+            if k_lo + r_hi > 0:
+                low = min(low, float(wilson_interval(k_lo, k_lo + r_hi)[0]))
+            if k_hi + r_lo > 0:
+                high = max(high, float(wilson_interval(k_hi, k_hi + r_lo)[1]))
+        return low, high
 
 
 def _int(value: float | None) -> str:
@@ -99,7 +114,13 @@ def rate(table: CountTable, measure: Measure, row: str = TOTAL) -> Rate:
     bottom = [table.value(row, c) for c in measure.denominator]
     if any(not f.shown for f in (*top, *bottom)):
         return Rate(None, None)
-    return Rate(sum(f.value for f in top), sum(f.value for f in bottom))  # type: ignore[misc]
+    k, n = sum(f.value for f in top), sum(f.value for f in bottom)  # type: ignore[misc]
+    if not table.adjusted:
+        return Rate(k, n)
+    from ..compare import true_spans
+
+    spans = true_spans(table, measure, row, table.threshold)  # type: ignore[arg-type]
+    return Rate(k, n, adjusted=True, spans=spans)
 
 
 def cells_sum(table: CountTable, row: str, cols: tuple[str, ...]) -> Figure:
@@ -141,6 +162,12 @@ def trust_not_referred(share: Rate, route: str, threshold: int | None = None) ->
         return "the trust's share not referred though the guidance says refer is not shown"
     if not share.n:
         return none_to_judge(route, threshold)
+    if threshold is not None and share.k == 0:  # a publication's 0 is not a promise of none
+        return (
+            f"settings are shown as not referring 0 of the {_int(share.n)} incidents the "
+            f"guidance says refer to {route}, counting those whose decision is recorded (a "
+            f"count from 1 to {threshold - 1} is shown as 0 or {threshold})"
+        )
     return (
         f"settings did not refer {_int(share.k)} of the {_int(share.n)} incidents the guidance "
         f"says refer to {route} ({share_text(share.value)}), counting those whose decision is "
@@ -245,6 +272,16 @@ def series_of(name: str, value: Rate) -> dict[str, float]:
         f"low_{name}": np.nan if interval is None else interval[0],
         f"high_{name}": np.nan if interval is None else interval[1],
     }
+
+
+def interval_note(spec: Any) -> str:
+    """A publication's sentence on what its 95% intervals hold; "" for the internal one."""
+    if not spec.publication:
+        return ""
+    return (
+        " In this version each 95% interval is widened to allow for the adjustment made to "
+        "the counts for publication as well as for chance."
+    )
 
 
 def interval_text(value: Rate) -> str:

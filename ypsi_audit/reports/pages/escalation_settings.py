@@ -9,7 +9,16 @@ from typing import Any
 
 import pandas as pd
 
-from ..compare import ONE_SETTING, compared, flagged, positions, year_on_year
+from ..compare import (
+    CANT_TELL,
+    ONE_SETTING,
+    compared,
+    could_be_above,
+    could_be_above_sentence,
+    flagged,
+    positions,
+    year_on_year,
+)
 from ..ledger import TOTAL, CountTable, share_text
 from ..measures import (
     DECISION_SPLIT,
@@ -27,6 +36,7 @@ from .escalation_figures import (
     Rate,
     Tables,
     allowed_always,
+    interval_note,
     interval_text,
     not_referred,
     pct_point,
@@ -59,10 +69,10 @@ def compare_settings(ctx: Context, page: Page, tables: Tables) -> pd.DataFrame:
     table = tables.by_setting
     section = page.section("settings", "Settings compared")
     settings = [s for s in table.row_order]
-    placed = positions(table, UNDER_ESCALATION)
+    published = ctx.spec.threshold if ctx.spec.publication else None
+    placed = positions(table, UNDER_ESCALATION, threshold=published)
     places = placed.set_index("unit")
     trust = rate(table, UNDER_ESCALATION)
-    published = ctx.spec.threshold if ctx.spec.publication else None
     text = f"Across the trust, {trust_not_referred(trust, route, published)}."
     if trust.shown and trust.n:
         text += " The funnel plot below sets each setting's share against that rate."
@@ -122,6 +132,10 @@ def compare_settings(ctx: Context, page: Page, tables: Tables) -> pd.DataFrame:
 
 
 def _place(row: pd.Series, under: Rate) -> str:
+    if row["position"] == "alone":
+        return "Not compared: the only setting"
+    if row["could_be_above"]:
+        return "Shown within the limits; the true counts could be above the inner limit"
     if row["position"] in PLACES:
         return PLACES[row["position"]]
     if under.shown and not under.n:
@@ -187,7 +201,10 @@ def _funnel_sentences(placed: pd.DataFrame, table: CountTable, route: str) -> li
         for setting in named[level]:
             share = rate(table, UNDER_ESCALATION, setting)
             sentences.append(f"{not_referred(f'**{setting}**', share, route)}. {words}")
-    if not named["above_998"] and not named["above_95"]:
+    doubt = could_be_above(placed)
+    if doubt:
+        sentences.append(could_be_above_sentence(doubt, "incidents not referred"))
+    if not named["above_998"] and not named["above_95"] and not doubt:
         if k == n and n:
             sentences.append(
                 "No setting lies above the limits: the differences between settings are "
@@ -240,14 +257,17 @@ def _funnel_chart(placed: pd.DataFrame, route: str) -> Any:
 def _funnel_alt(placed: pd.DataFrame) -> str:
     named = flagged(placed, UNDER_ESCALATION)
     above = named["above_998"] + named["above_95"]
+    doubt = could_be_above(placed)
     text = (
         "Funnel plot of each setting's share of incidents not referred though the guidance "
         "says refer, against how many such incidents it had, with 95% and 99.8% limits "
         "around the trust's own rate."
     )
     if above:
-        return text + " Above the limits: " + ", ".join(above) + "."
-    return text + " No setting lies above the limits."
+        text += " Above the limits: " + ", ".join(above) + "."
+    if doubt:
+        return text + " Shown within the limits but could be above them: " + ", ".join(doubt) + "."
+    return text if above else text + " No setting lies above the limits."
 
 
 def _funnel_caption(placed: pd.DataFrame) -> str:
@@ -317,7 +337,8 @@ def this_year_and_last(ctx: Context, page: Page, tables: Tables) -> None:
              "share not referred though the guidance says refer"),
             (REFERRAL_BY_DECISION, f"Referral rate (referred to {route})", "referral rate"),
         ):  # fmt: skip
-            changes = year_on_year(now, before, measure)
+            published = ctx.spec.threshold if ctx.spec.publication else None
+            changes = year_on_year(now, before, measure, threshold=published)
             years_pair = (last_year, this_year)
             _changes_table(section, changes, measure, (caption, phrase), years_pair, now, before)
     _trust_trend(ctx, section, trend, years)
@@ -335,13 +356,16 @@ def _changes_table(
     """One measure, last year beside this year, for each setting and the trust."""
     caption, phrase = words
     last_year, this_year = years
-    rows, moved = [], []
+    rows, moved, unsure = [], [], []
     for record in changes.itertuples():
         setting = record.setting
         earlier = rate(before, measure, setting)
         later = rate(now, measure, setting)
         change = "–" if pd.isna(record.change) else pct_point(record.change)
         chance = "–" if pd.isna(record.change) else ("Yes" if record.beyond_chance else "No")
+        if record.unsure:
+            chance = "Can't tell"
+            unsure.append("across all settings" if setting == TOTAL else setting)
         name = "All settings" if setting == TOTAL else setting
         rows.append({"setting": name, "before": earlier.text(), "now": later.text(),
                      "change": change, "chance": chance})  # fmt: skip
@@ -351,10 +375,20 @@ def _changes_table(
                 f"{'across all settings' if setting == TOTAL else setting} ({direction} from "
                 f"{share_text(record.rate_before)} to {share_text(record.rate_now)})"
             )
+    tested = int(changes["change"].notna().sum())
     if moved:
         section.say(f"The {phrase} changed by more than chance would explain: {'; '.join(moved)}.")
-    else:
+    elif not tested:
+        section.say(f"No setting's {phrase} could be compared: none has it shown in both years.")
+    elif not unsure:
         section.say(f"No setting's {phrase} changed by more than chance would explain.")
+    if unsure:
+        section.say(
+            f"The {phrase} shown changed by more than chance would explain "
+            f"({'; '.join(unsure)}), but the counts behind it are small enough that the "
+            "adjustment made to them for publication could account for that (“Can't tell” "
+            "below); the safeguarding team's own report shows the true change."
+        )
     section.add(
         "table",
         caption=f"{caption}: {last_year} and {this_year}",
@@ -369,7 +403,7 @@ def _changes_table(
         note=(
             "Change is in percentage points. “More than chance” means Fisher's exact test "
             "finds the two years' shares differ at the 5% level; with many settings, about 1 "
-            "in 20 will differ by chance alone."
+            "in 20 will differ by chance alone." + (f" {CANT_TELL}" if unsure else "")
         ),
         name=f"year_on_year_{measure.name}",
     )
@@ -410,7 +444,7 @@ def _trust_trend(ctx: Context, section: Section, trend: CountTable, years: list[
         rows=rows,
         note=(
             f"Not referred though advised: {UNDER_ESCALATION.explained(route)}. Referral rate: "
-            f"{REFERRAL_BY_DECISION.explained(route)}."
+            f"{REFERRAL_BY_DECISION.explained(route)}.{interval_note(ctx.spec)}"
         ),
         name="decisions_by_year",
     )

@@ -160,6 +160,8 @@ def difference(after: Figure, before: Figure, *, signed: bool = True) -> Figure:
         return Figure(None, "not shown", "rests on a number not shown")
     value = float(after.value - before.value)  # type: ignore[operator]
     if not signed:
+        if value < 0:  # only from a publication's adjusted counts: no count to show
+            return Figure(None, "not shown", "the adjusted counts it rests on give less than 0")
         return Figure(value, count_text(value))
     text = "0" if value == 0 else f"{value:+,.0f}".replace("-", "−")
     return Figure(value, text)

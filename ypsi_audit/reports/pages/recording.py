@@ -14,7 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..compare import ONE_SETTING, compared, flagged, positions
+from ..compare import (
+    ONE_SETTING,
+    compared,
+    could_be_above,
+    could_be_above_sentence,
+    flagged,
+    positions,
+)
 from ..ledger import TOTAL, CountTable, Figure, none_shown, of_the, share_text
 from ..measures import ANY_GAP
 from ..page import Headline, Page, Section
@@ -26,6 +33,7 @@ from ..words import (
     no_incidents,
     shown_larger,
     zero_caveat,
+    zero_note,
 )
 from . import Context
 from .recording_figures import (
@@ -88,7 +96,8 @@ def build(ctx: Context) -> Page:
         col_order=("yes", "no"),
         where=current,
     )
-    placed = positions(gaps, ANY_GAP, exact=True)
+    published = ctx.spec.threshold if ctx.spec.publication else None
+    placed = positions(gaps, ANY_GAP, exact=True, threshold=published)
     devices = device_tables(ctx, current, requirements)
     empty = is_empty(gaps, placed, devices)
 
@@ -103,7 +112,9 @@ def build(ctx: Context) -> Page:
     if empty:
         page.headlines.append(empty_headline("Recording and handling", ctx.spec))
     else:
-        page.headlines.append(headline(gaps, placed, requirements, devices, ctx.route))
+        page.headlines.append(
+            headline(gaps, placed, requirements, devices, ctx.route, caveat=zero_caveat(ctx.spec))
+        )
     return page
 
 
@@ -141,7 +152,11 @@ def _summary(
         {"label": "share with a requirement not met", "value": share.text},
         {
             "label": "settings above the limits",
-            "value": str(len(above["above_998"]) + len(above["above_95"])),
+            "value": (
+                "not compared"
+                if compared(placed)[1] == 1
+                else str(len(above["above_998"]) + len(above["above_95"]))
+            ),
         },
     ]
     if devices.any:
@@ -166,9 +181,10 @@ def _summary(
         sentences.append(all_met_sentence(ctx.spec, with_gap))
     sentences.append(settings_sentence(placed))
     if devices.any:
-        sentences.append(devices_sentence(devices))
+        sentences.append(devices_sentence(devices, ctx.spec))
     parts = [(with_gap, incidents), *((r.known(), incidents) for r in most)]
-    if note := shown_larger(ctx.spec, parts) or split_note(ctx.spec, gaps, share):
+    note = shown_larger(ctx.spec, parts) or split_note(ctx.spec, gaps, share)
+    if note and note not in " ".join(sentences):  # the devices sentence may have said it
         sentences.append(note)
     section.say(" ".join(sentences))
 
@@ -272,6 +288,9 @@ def settings_sentence(placed: pd.DataFrame) -> str:
             f"{names(above['above_95'])} {verb} above the inner limit only: worth watching, "
             "as about one setting in forty lands there by chance."
         )
+    doubt = could_be_above(placed)
+    if doubt:
+        parts.append(could_be_above_sentence(doubt, "incidents with a requirement not met"))
     if not parts:
         if n and k == n:
             parts.append(
@@ -294,9 +313,13 @@ def settings_sentence(placed: pd.DataFrame) -> str:
     return " ".join(parts)
 
 
-def devices_sentence(devices: Devices) -> str:
+def devices_sentence(devices: Devices, spec: Any = None) -> str:
+    """What the devices given back show (`spec`: a publication's, whose 0s may be a few)."""
+    publication = spec is not None and spec.publication
     returned = devices.returned()
     if returned.shown and returned.value == 0:
+        if publication:
+            return f"No device is shown as given back{zero_caveat(spec)}."
         return "No device was recorded as given back."
     not_low = devices.not_low_risk()
     figures = [returned, not_low, *(devices.not_met(r.rule.id) for r in devices.rules)]
@@ -312,6 +335,10 @@ def devices_sentence(devices: Devices) -> str:
     text = f"{start}, " + "; ".join(said) + "."
     if not all(f.shown for f in figures):
         text += " Some of these figures are not shown, to protect small numbers."
+    if publication:
+        text += zero_note(spec, figures)
+        if note := shown_larger(spec, [(f, returned) for f in figures[1:]]):
+            text += f" {note}"
     return text
 
 
@@ -321,8 +348,11 @@ def headline(
     requirements: list[Requirement],
     devices: Devices,
     route: str,
+    *,
+    caveat: str = "",
 ) -> Headline:
-    """What the front page says: where recording stands, and what to look at."""
+    """What the front page says: where recording stands, and what to look at (`caveat`: a
+    publication's note on what a 0 stands for)."""
     incidents = gaps.value(TOTAL, TOTAL)
     with_gap = gaps.value(TOTAL, "yes")
     share = gaps.share("yes", ("yes", "no"))
@@ -343,6 +373,9 @@ def headline(
             "trust's rate would give, could be chance, worth watching (above the funnel "
             "plot's inner limit)."
         )
+    doubt = could_be_above(placed)
+    if doubt:
+        look.append(could_be_above_sentence(doubt, "incidents with a requirement not met"))
     large = large_shortfalls(requirements)
     for r in large[:2]:
         look.append(
@@ -370,10 +403,10 @@ def headline(
             )
     return Headline(
         area="Recording and handling",
-        status=gap_sentence(incidents, with_gap, share),
+        status=gap_sentence(incidents, with_gap, share, caveat=caveat),
         look_at=look,
-        section="settings" if above["above_998"] or above["above_95"] else "requirements",
-        attention=bool(above["above_998"] or large),
+        section="settings" if above["above_998"] or above["above_95"] or doubt else "requirements",
+        attention=bool(above["above_998"] or large or doubt),
     )
 
 
@@ -483,10 +516,10 @@ def _settings_section(
 ) -> None:
     section = page.section("settings", "Settings compared")
     section.say(settings_sentence(placed))
-    not_placed = _not_placed(placed, gaps)
+    not_placed = _not_placed(placed, gaps, shown_only=ctx.spec.publication)
     if not_placed:
         section.say(not_placed)
-    shown = placed[placed["position"] != "not_shown"]
+    shown = placed[placed["rate"].notna()]
     if len(shown):
         section.add(
             "chart",
@@ -505,6 +538,7 @@ def _settings_section(
         "below_95": "below the inner limit: less often",
         "below_998": "below the outer limit: less often, beyond chance",
         "not_shown": "not compared",
+        "alone": "not compared: the only setting",
     }
     rows = []
     for record in placed.itertuples():
@@ -515,7 +549,11 @@ def _settings_section(
                 "incidents": gaps.value(unit, TOTAL).text,
                 "with_gap": gaps.value(unit, "yes").text,
                 "share": gaps.share("yes", ("yes", "no"), row=unit).text,
-                "position": words[str(record.position)],
+                "position": (
+                    "shown within the limits; the true counts could be above the inner limit"
+                    if record.could_be_above
+                    else words[str(record.position)]
+                ),
             }
         )
     rows.append(
@@ -551,8 +589,9 @@ def _settings_section(
     _grid(section, gaps, requirements)
 
 
-def _not_placed(placed: pd.DataFrame, gaps: CountTable) -> str:
-    """Why settings could not be compared, from the published figures."""
+def _not_placed(placed: pd.DataFrame, gaps: CountTable, *, shown_only: bool = False) -> str:
+    """Why settings could not be compared, from the published figures (`shown_only`: a
+    publication, where a 0 shown is not a promise of none)."""
     missing = placed[placed["position"] == "not_shown"]["unit"].astype(str).tolist()
     if not missing:
         return ""
@@ -560,7 +599,11 @@ def _not_placed(placed: pd.DataFrame, gaps: CountTable) -> str:
     hidden = [s for s in missing if s not in empty]
     parts = []
     if empty:
-        parts.append(f"{names(empty)} had no incidents in this period")
+        parts.append(
+            f"{names(empty)} had no incidents "
+            + ("shown " if shown_only else "")
+            + "in this period"
+        )
     if hidden:
         parts.append(f"the figures of {names(hidden, capital=False)} are not shown")
     return "Not compared: " + "; ".join(parts) + "."
@@ -571,7 +614,7 @@ def _funnel(placed: pd.DataFrame) -> Any:
     from ..charts import funnel_chart
     from ..compare import critical_limits
 
-    units = placed[placed["position"] != "not_shown"].copy()
+    units = placed[placed["rate"].notna()].copy()
     if len(placed) > LABEL_ALL_UP_TO:
         named = units["position"].isin(["above_998", "above_95"])
         units["unit"] = np.where(named, units["unit"], "")
@@ -644,7 +687,7 @@ def _devices_section(ctx: Context, page: Page, devices: Devices) -> None:
         return
     assert devices.by_setting is not None
     words = case_words(ctx.route)
-    section.say(devices_sentence(devices))
+    section.say(devices_sentence(devices, ctx.spec))
     refer = devices.by_setting.value(TOTAL, REFER)
     if refer.shown and refer.value > 0:
         section.say(

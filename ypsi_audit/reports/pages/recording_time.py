@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..compare import year_on_year
+from ..compare import CANT_TELL, year_on_year
 from ..ledger import TOTAL, CountTable, share_text
 from ..measures import ANY_GAP
 from ..page import Page
@@ -183,7 +183,8 @@ def year_on_year_section(ctx: Context, page: Page) -> None:
         )
         for year in (before, now)
     }
-    changes = year_on_year(tables[now], tables[before], ANY_GAP)
+    published = ctx.spec.threshold if ctx.spec.publication else None
+    changes = year_on_year(tables[now], tables[before], ANY_GAP, threshold=published)
     if not ctx.spec.period:
         section.say(
             f"The latest academic year in the log, {now}, against {before} (the rest of the "
@@ -199,6 +200,9 @@ def year_on_year_section(ctx: Context, page: Page) -> None:
             + (
                 ", more than chance would explain."
                 if trust["beyond_chance"]
+                else ", which as shown is more than chance would explain, but the adjustment "
+                "made for publication could account for it."
+                if trust["unsure"]
                 else ", within what chance can produce."
             )
         )
@@ -213,7 +217,18 @@ def year_on_year_section(ctx: Context, page: Page) -> None:
     if better:
         sentences.append(f"{names(better)} improved by more than chance would explain.")
     tested = int(np.isfinite(settings["change"].to_numpy(dtype=float)).sum())
-    if not worse and not better:
+    unsure = settings[settings["unsure"]]["setting"].astype(str).tolist()
+    if unsure:
+        sentences.append(
+            f"{names(unsure)} changed by more than chance would explain as shown, but the "
+            "adjustment made to the counts for publication could account for that (“can't "
+            "tell” below); the safeguarding team's own report shows the true change."
+        )
+    if not tested:
+        sentences.append(
+            "No setting could be compared year on year: none has figures shown in both years."
+        )
+    elif not worse and not better and not unsure:
         sentences.append(
             f"No setting changed by more than chance would explain ({tested} of "
             f"{len(settings)} settings had figures in both years)."
@@ -229,7 +244,13 @@ def year_on_year_section(ctx: Context, page: Page) -> None:
                 "now": _k_of_n(tables[now], unit),
                 "change": _points(record.change),
                 "beyond": (
-                    ("yes" if record.beyond_chance else "no") if np.isfinite(record.change) else "–"
+                    "–"
+                    if not np.isfinite(record.change)
+                    else "can't tell"
+                    if record.unsure
+                    else "yes"
+                    if record.beyond_chance
+                    else "no"
                 ),
             }
         )
@@ -247,7 +268,8 @@ def year_on_year_section(ctx: Context, page: Page) -> None:
         note="How to read this: each year shows the share and, in brackets, how many incidents "
         "it is of. The change is in percentage points. “More than chance” means Fisher's exact "
         "test gives p below 0.05: about one setting in twenty will show such a change by "
-        "chance alone. “–”: no incidents, or a figure not shown, in one of the years.",
+        "chance alone. “–”: no incidents, or a figure not shown, in one of the years."
+        + (f" {CANT_TELL}" if unsure else ""),
         name="recording_year_on_year",
     )
 

@@ -1,0 +1,88 @@
+"""Settings compared from published figures (`reports/compare.py`): what a publication may
+say when its counts stand for ranges of true counts, and a selection of one setting."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ypsi_audit.protection.cellkey import true_range
+from ypsi_audit.reports.compare import compared, could_be_above, positions, year_on_year
+from ypsi_audit.reports.ledger import TOTAL, CountTable
+from ypsi_audit.reports.measures import ANY_GAP
+
+COLS = ["yes", "no"]
+
+
+def gaps_table(counts: dict[str, tuple[int, int]], shown: dict | None = None) -> CountTable:
+    """A table of settings by whether a requirement was not met, with margins; `shown`
+    replaces the published (adjusted) counts of some settings."""
+    true = pd.DataFrame.from_dict(counts, orient="index", columns=COLS)
+    true[TOTAL] = true.sum(axis=1)
+    true.loc[TOTAL] = true.sum(axis=0)
+    published = true.astype(float)
+    for setting, (yes, no, total) in (shown or {}).items():
+        published.loc[setting] = [yes, no, total]
+    return CountTable(
+        name="gaps", caption="gaps", rows="setting", cols="any_gap",
+        row_order=list(counts), col_order=COLS, true=true, margins=True, shown=published,
+    )  # fmt: skip
+
+
+# Ten settings recording alike (20% of 40).
+ALIKE = {f"S{i:02d}": (8, 32) for i in range(1, 11)}
+
+
+def test_a_setting_shown_within_the_limits_that_could_be_above_them_is_marked() -> None:
+    """S11 shown as 5 of 15: within the inner limit as shown (exact binomial limits around
+    the trust's 20%), but a shown 5 can be 9 and a shown 10 can be 6, so 9 of 15 is
+    allowed and lies far above. Internal figures (no threshold) are exact: no mark."""
+    table = gaps_table({**ALIKE, "S11": (5, 10)})
+    internal = positions(table, ANY_GAP, exact=True)
+    published = positions(table, ANY_GAP, exact=True, threshold=5)
+    s11 = published.set_index("unit").loc["S11"]
+    assert s11["position"] == "inside"  # as shown, the setting is within the limits
+    assert could_be_above(published) == ["S11"]
+    assert could_be_above(internal) == []
+    # The others, shown as 8 of 40, cannot reach the inner limit with 4 more each way.
+    assert not published.set_index("unit").loc["S01", "could_be_above"]
+
+
+def test_a_setting_that_no_allowed_true_count_puts_above_is_not_marked() -> None:
+    """A large setting shown well within the limits stays so for every count within 4."""
+    table = gaps_table({**ALIKE, "S11": (40, 160)})
+    published = positions(table, ANY_GAP, exact=True, threshold=5)
+    assert could_be_above(published) == []
+
+
+def test_one_setting_is_not_placed_against_its_own_rate() -> None:
+    placed = positions(gaps_table({"S04": (3, 9)}), ANY_GAP, exact=True)
+    assert placed["position"].tolist() == ["alone"]
+    assert compared(placed) == (0, 1)
+
+
+def test_a_change_beyond_chance_only_as_shown_is_unsure_in_a_publication() -> None:
+    """Shown 5 of 15 then 0 of 18: Fisher's test finds a fall as shown (p < 0.05), but a
+    shown 0 can be 4 and a shown 5 can be 1, and 1 of 11 against 4 of 22 is no change at
+    all. The internal figures (exact) keep the finding; a publication says it can't tell."""
+    before = gaps_table({"S01": (5, 10), "S02": (10, 30)})
+    now = gaps_table({"S01": (0, 18), "S02": (10, 30)})
+    exact = year_on_year(now, before, ANY_GAP).set_index("setting").loc["S01"]
+    assert exact["beyond_chance"] and not exact["unsure"]
+    published = year_on_year(now, before, ANY_GAP, threshold=5).set_index("setting").loc["S01"]
+    assert not published["beyond_chance"] and published["unsure"]
+
+
+def test_a_change_that_holds_for_every_allowed_count_stays_beyond_chance() -> None:
+    """80 of 100 against 10 of 100: no move of 4 each way brings the two years together."""
+    before = gaps_table({"S01": (10, 90), "S02": (10, 30)})
+    now = gaps_table({"S01": (80, 20), "S02": (10, 30)})
+    row = year_on_year(now, before, ANY_GAP, threshold=5).set_index("setting").loc["S01"]
+    assert row["beyond_chance"] and not row["unsure"]
+
+
+def test_true_range_is_what_a_reader_of_the_method_learns() -> None:
+    assert true_range(0) == (0, 4)
+    assert true_range(5) == (1, 9)
+    assert true_range(6) == (5, 10)
+    assert true_range(40) == (36, 44)
+    assert true_range(0, 10) == (0, 9) and true_range(10, 10) == (1, 14)
