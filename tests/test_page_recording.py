@@ -744,6 +744,7 @@ def test_a_publication_says_what_a_share_is_of_when_its_split_does_not_add_up() 
         f"is of the {yes + no:,} incidents shown as falling short ({yes:,}) or not ({no:,}); "
         f"counts adjusted for publication need not add up to the {yes + no + 1:,} incidents"
     ) in summary
+    assert "incidents shown as falling short" in pages["recording"].headlines[0].status
     exact = texts(page_of(log, spec, protect=lambda ledger: shown(ledger, bump=0)), "summary")
     assert "incidents shown as falling short" not in exact
 

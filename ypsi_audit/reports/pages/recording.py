@@ -113,7 +113,7 @@ def build(ctx: Context) -> Page:
         page.headlines.append(empty_headline("Recording and handling", ctx.spec))
     else:
         page.headlines.append(
-            headline(gaps, placed, requirements, devices, ctx.route, caveat=zero_caveat(ctx.spec))
+            headline(gaps, placed, requirements, devices, ctx.route, spec=ctx.spec)
         )
     return page
 
@@ -349,10 +349,10 @@ def headline(
     devices: Devices,
     route: str,
     *,
-    caveat: str = "",
+    spec: Any = None,
 ) -> Headline:
-    """What the front page says: where recording stands, and what to look at (`caveat`: a
-    publication's note on what a 0 stands for)."""
+    """What the front page says: where recording stands, and what to look at (`spec`: a
+    publication's says what a 0 stands for and what a share is of)."""
     incidents = gaps.value(TOTAL, TOTAL)
     with_gap = gaps.value(TOTAL, "yes")
     share = gaps.share("yes", ("yes", "no"))
@@ -403,7 +403,10 @@ def headline(
             )
     return Headline(
         area="Recording and handling",
-        status=gap_sentence(incidents, with_gap, share, caveat=caveat),
+        status=gap_sentence(
+            incidents, with_gap, share, caveat=zero_caveat(spec) if spec is not None else ""
+        )
+        + (f" {note}" if spec is not None and (note := split_note(spec, gaps, share)) else ""),
         look_at=look,
         section="settings" if above["above_998"] or above["above_95"] or doubt else "requirements",
         attention=bool(above["above_998"] or large or doubt),
