@@ -292,3 +292,39 @@ def test_a_pack_without_small_counts_tells_the_operator_so() -> None:
     assert report.passed and report.protected == 0
     assert report.operator_line().startswith("Disclosure check passed: no true count from 1 to 4")
     assert "None" not in report.operator_line()
+
+
+def test_two_years_inside_all_years_are_summed_together() -> None:
+    """The sixth outside attack's pin, in small. A setting's undated decisions over all
+    years are shown as 0 (so 0 to 4). In 2023-24 the year's undated are shown as 5 and
+    each term's as 0, so no term holds them all: at least 2. In 2022-23 the year's are
+    shown as 0 and autumn's as 5, so the year holds more than autumn: at least 2. The two
+    years never meet, so all years hold at least 4: exactly 4, and autumn 2022-23 exactly
+    1. Each year's table lies inside the all-years one; only the two together pin it."""
+    rows = []
+    for year, undated in (("2022-23", ("autumn", "spring")), ("2023-24", ("autumn", "spring"))):
+        for term in ("autumn", "spring", "summer"):
+            rows += [("S01", year, term, "dated")] * 20
+            rows += [("S01", year, term, "undated")] * undated.count(term)
+    data = pd.DataFrame(rows, columns=["setting_id", "year", "term", "days"])
+    ledger = Ledger(data)
+    ledger.counts("by_setting", ["setting_id", "days"])
+    for year in ("2022-23", "2023-24"):
+        ledger.counts(f"terms_{year}", ["term", "days"], (data["year"] == year).to_numpy())
+    forms = [Form("perturbed", int(v)) for v in ledger.true_counts]
+
+    def show(value: int, table: str, **at: str) -> None:
+        forms[ledger.cell_id(ledger.cell(table, **at))] = Form("perturbed", value)
+
+    show(0, "by_setting", setting_id="S01", days="undated")
+    show(0, "by_setting", days="undated")
+    for term in ("autumn", "spring", "summer"):
+        show(0, "terms_2023-24", term=term, days="undated")
+    show(5, "terms_2023-24", days="undated")
+    show(5, "terms_2022-23", term="autumn", days="undated")
+    show(0, "terms_2022-23", term="spring", days="undated")
+    show(0, "terms_2022-23", days="undated")
+    report = audit(ledger.publish(Perturbed(forms)).for_audit(), ledger.identities(),
+                   ledger.true_counts)  # fmt: skip
+    assert not report.passed
+    assert any(f.startswith("by_setting (setting_id S01, days undated)") for f in report.failures)

@@ -162,3 +162,18 @@ def test_a_ledger_of_no_incidents_has_its_totals_and_no_placements() -> None:
     parts = [ledger.cell("by_consistency", consistency=c)
              for c in ("under_escalation", "consistent_referral")]  # fmt: skip
     assert relation_holding(ledger, total, parts, equal=True)
+
+
+def test_two_years_that_never_meet_add_up_inside_all_years() -> None:
+    """Each year's table lies inside the all-years table; because the years never meet,
+    a cell over all years is also the sum of both years' cells (equal here, as every
+    incident has a year), which neither year's relation gives alone."""
+    data = frame()
+    ledger = Ledger(data)
+    ledger.counts("all", ["setting_id", "consistency"])
+    for year in ("2023-24", "2024-25"):
+        ledger.counts(year, ["consistency"], (data["academic_year"] == year).to_numpy())
+    whole = ledger.cell("all", consistency="under_escalation")
+    parts = [ledger.cell(y, consistency="under_escalation") for y in ("2023-24", "2024-25")]
+    assert relation_holding(ledger, whole, parts, True)
+    assert not relation_holding(ledger, whole, parts[:1], True)  # one year is not all

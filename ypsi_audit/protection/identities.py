@@ -27,6 +27,10 @@ tau-argus for linked tables), and this module derives them:
   fixes the guidance outcome), checked on every incident of the frame. A function that
   merely happens to hold in the data (the one incident of a rare group is also the only
   one in a setting) is not used: no reader could know it.
+- Tables whose incidents never meet (this year's and last year's), each inside the same
+  level of another table: each cell of that level is at least the sum of all their cells
+  inside it (equal when together they hold its incidents), which no one of them gives.
+  The groups are found greedily, one grown from each table (not every possible group).
 
 What is left out: a cell covered exactly by cells of a table that does not lie inside
 the other table as a whole (say one setting's referred incidents against its split by
@@ -213,11 +217,11 @@ def _refinements(
         distinct.setdefault((view.index.tobytes(), view.shape), view)
     levels = list(distinct.values())
     fines = {id(v) for v in levels}
+    inside_of: dict[int, tuple[View, list]] = {}  # level -> the fine tables placed inside it
     for fine_name, fine in base_of.items():
         if id(fine) not in fines:
             continue
         fine_mask = masks[fine_name]
-        fine_sizes = truth[fine.offset : fine.offset + fine.size]
         fine_spec = tables[fine_name]
         for level in levels:
             if level.table == fine_name:
@@ -230,19 +234,59 @@ def _refinements(
                 placed = _functional(ledger, fine, level, fine_spec, tables[level.table])
                 if placed is None:
                     continue
-            coarse_sizes = truth[level.offset : level.offset + level.size]
-            inside = placed >= 0
-            sums = np.bincount(placed[inside], weights=fine_sizes[inside], minlength=level.size)
-            key = np.where(inside, placed, level.size)
-            order = np.argsort(key, kind="stable")
-            bounds = np.searchsorted(key[order], np.arange(level.size + 1))
-            same_incidents = np.array_equal(fine_mask, coarse_mask)
-            for local in range(level.size):
-                cells = fine.offset + order[bounds[local] : bounds[local + 1]]
-                if len(cells) == 0:
-                    continue
-                covered = coarse_sizes[local] > 0 and sums[local] == coarse_sizes[local]
-                yield level.offset + local, cells, bool(same_incidents or covered)
+            inside_of.setdefault(id(level), (level, []))[1].append((fine, fine_mask, placed))
+            yield from _inside(level, [(fine, placed)], truth, same_incidents=bool(
+                np.array_equal(fine_mask, coarse_mask)))  # fmt: skip
+    # Tables of incidents that never meet (this year's and last year's) lying inside one
+    # level together: each cell is at least the sum of all their cells inside it, which
+    # neither table gives alone (the sixth outside attack pinned a setting's count of
+    # undated decisions from its two years' term tables, each inside the all-years one).
+    for level, entries in inside_of.values():
+        coarse_mask = masks[level.table]
+        for group in _apart(entries):
+            union = np.logical_or.reduce([entries[g][1] for g in group])
+            yield from _inside(
+                level, [(entries[g][0], entries[g][2]) for g in group], truth,
+                same_incidents=bool(np.array_equal(union, coarse_mask)),
+            )  # fmt: skip
+
+
+def _inside(
+    level: View, fines: list[tuple[View, np.ndarray]], truth: np.ndarray, *, same_incidents: bool
+) -> Iterator[tuple[int, np.ndarray, bool]]:
+    """Each cell of `level` against the base cells of `fines` placed inside it: at least
+    their sum, and equal when they hold the same incidents or happen to cover it."""
+    coarse_sizes = truth[level.offset : level.offset + level.size]
+    placed = np.concatenate([p for _, p in fines])
+    cells = np.concatenate([fine.offset + np.arange(fine.size) for fine, _ in fines])
+    inside = placed >= 0
+    sums = np.bincount(placed[inside], weights=truth[cells][inside], minlength=level.size)
+    key = np.where(inside, placed, level.size)
+    order = np.argsort(key, kind="stable")
+    bounds = np.searchsorted(key[order], np.arange(level.size + 1))
+    for local in range(level.size):
+        under = cells[order[bounds[local] : bounds[local + 1]]]
+        if len(under) == 0:
+            continue
+        covered = coarse_sizes[local] > 0 and sums[local] == coarse_sizes[local]
+        yield level.offset + local, under, bool(same_incidents or covered)
+
+
+def _apart(entries: list[tuple[View, np.ndarray, np.ndarray]]) -> list[tuple[int, ...]]:
+    """Groups of two or more of `entries` whose incidents never meet, each as large as a
+    greedy pass from one of them makes it (tables of no incidents are left out: they add
+    nothing)."""
+    masks = [mask for _, mask, _ in entries]
+    live = [i for i, mask in enumerate(masks) if mask.any()]
+    groups: set[tuple[int, ...]] = set()
+    for seed in live:
+        group = [seed]
+        for other in live:
+            if other != seed and not any(np.any(masks[other] & masks[g]) for g in group):
+                group.append(other)
+        if len(group) > 1:
+            groups.add(tuple(sorted(group)))
+    return sorted(groups)
 
 
 def _placement(
