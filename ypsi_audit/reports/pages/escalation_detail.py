@@ -77,8 +77,12 @@ def agreement(ctx: Context, page: Page) -> None:
         matched = Figure(both, f"{round(both):,}")
     if total.shown and total.value == 0:
         section.say(
-            "No incident has both a guidance answer (refer, or the setting may deal with it) "
-            "and a recorded decision, so decisions cannot be set against the guidance."
+            "No incident is shown with both a guidance answer (refer, or the setting may deal "
+            f"with it) and a recorded decision{zero_caveat(ctx.spec)}, so decisions are not "
+            "set against the guidance here."
+            if ctx.spec.publication
+            else "No incident has both a guidance answer (refer, or the setting may deal with "
+            "it) and a recorded decision, so decisions cannot be set against the guidance."
         )
     else:
         share = (

@@ -55,6 +55,7 @@ PLACES = {
     "below_95": "Below the limits",
     "below_998": "Below the limits",
 }
+COULD_BE_ABOVE_PLACE = "Shown within the limits; the true counts could be above the inner limit"
 MARKERS = ("Within or below the limits", "Above the inner (95%) limit",
            "Above the outer (99.8%) limit")  # fmt: skip
 MARKER_OF = {"above_998": MARKERS[2], "above_95": MARKERS[1]}
@@ -135,11 +136,11 @@ def _place(row: pd.Series, under: Rate) -> str:
     if row["position"] == "alone":
         return "Not compared: the only setting"
     if row["could_be_above"]:
-        return "Shown within the limits; the true counts could be above the inner limit"
+        return COULD_BE_ABOVE_PLACE
     if row["position"] in PLACES:
         return PLACES[row["position"]]
     if under.shown and not under.n:
-        return "Not placed: no such incidents"
+        return "Not placed: none shown" if under.adjusted else "Not placed: no such incidents"
     return "Not placed: rests on a number not shown"
 
 
