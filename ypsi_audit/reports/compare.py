@@ -45,22 +45,29 @@ def _kn(table: CountTable, measure: Measure, row: str) -> tuple[float | None, fl
 
 
 def true_spans(
-    table: CountTable, measure: Measure, row: str, threshold: int
+    table: CountTable, measure: Measure, row: str, threshold: int, *, small_only: bool = False
 ) -> tuple[tuple[int, int], tuple[int, int]] | None:
     """The true numerator and the true rest of the denominator a publication's shown cells
-    allow, each as (smallest, largest); None where a cell is not shown."""
+    allow, each as (smallest, largest); None where a cell is not shown. `small_only` takes
+    only the cells shown as 0 or the threshold as ranges (where a count of 1 to 4 may
+    hide) and the others as shown: a 95% interval's widening, where summing every cell's
+    rare widest move would bury the chance it is there to show."""
     rest = [c for c in measure.denominator if c not in measure.numerator]
     spans = []
     for cells in (measure.numerator, rest):
         figures = [table.value(row, c) for c in cells]
         if any(not f.shown for f in figures):
             return None
-        bounds = [_true_range(round(f.value), threshold) for f in figures]  # type: ignore[arg-type]
+        values = [round(f.value) for f in figures]  # type: ignore[arg-type]
+        bounds = [
+            shown_range(v, threshold) if not small_only or v in (0, threshold) else (v, v)
+            for v in values
+        ]
         spans.append((sum(b[0] for b in bounds), sum(b[1] for b in bounds)))
     return spans[0], spans[1]
 
 
-def _true_range(shown: int, threshold: int) -> tuple[int, int]:
+def shown_range(shown: int, threshold: int) -> tuple[int, int]:
     """`cellkey.true_range`, or the count itself where the method never shows it: the
     first pass of a publication, which declares the tables, still holds the true counts."""
     from ..protection.cellkey import true_range

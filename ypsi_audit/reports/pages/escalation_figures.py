@@ -57,8 +57,8 @@ class Rate:
     k: float | None
     n: float | None
     adjusted: bool = False  # from a publication's figures, where a 0 may be a few
-    # In a publication: the true numerator and rest of the denominator the shown cells
-    # allow, each (smallest, largest), so an interval can allow for the adjustment too.
+    # In a publication: the true numerator and denominator the shown cells allow, each
+    # (smallest, largest), so an interval can allow for the adjustment too.
     spans: tuple[tuple[int, int], tuple[int, int]] | None = None
 
     @property
@@ -96,11 +96,11 @@ class Rate:
 
         low, high = (float(v) for v in wilson_interval(self.k, self.n))
         if self.spans is not None:
-            (k_lo, k_hi), (r_lo, r_hi) = self.spans
-            if k_lo + r_hi > 0:
-                low = min(low, float(wilson_interval(k_lo, k_lo + r_hi)[0]))
-            if k_hi + r_lo > 0:
-                high = max(high, float(wilson_interval(k_hi, k_hi + r_lo)[1]))
+            (k_lo, k_hi), (n_lo, n_hi) = self.spans
+            if n_hi > 0:
+                low = min(low, float(wilson_interval(min(k_lo, n_hi), n_hi)[0]))
+            if n_lo > 0:
+                high = max(high, float(wilson_interval(min(k_hi, n_lo), n_lo)[1]))
         return low, high
 
 
@@ -119,8 +119,11 @@ def rate(table: CountTable, measure: Measure, row: str = TOTAL) -> Rate:
         return Rate(k, n)
     from ..compare import true_spans
 
-    spans = true_spans(table, measure, row, table.threshold)  # type: ignore[arg-type]
-    return Rate(k, n, adjusted=True, spans=spans)
+    spans = true_spans(table, measure, row, table.threshold, small_only=True)  # type: ignore[arg-type]
+    if spans is None:
+        return Rate(k, n, adjusted=True)
+    (k_lo, k_hi), (r_lo, r_hi) = spans
+    return Rate(k, n, adjusted=True, spans=((k_lo, k_hi), (k_lo + r_lo, k_hi + r_hi)))
 
 
 def cells_sum(table: CountTable, row: str, cols: tuple[str, ...]) -> Figure:
@@ -278,9 +281,10 @@ def interval_note(spec: Any) -> str:
     """A publication's sentence on what its 95% intervals hold; "" for the internal one."""
     if not spec.publication:
         return ""
+    t = spec.threshold
     return (
-        " In this version each 95% interval is widened to allow for the adjustment made to "
-        "the counts for publication as well as for chance."
+        " In this version each 95% interval is widened where a count it rests on is shown "
+        f"as 0 or {t}, which can stand for 1 to {t - 1}, as well as for chance."
     )
 
 
