@@ -127,6 +127,16 @@ def ukcis() -> tuple[AssessedLog, RunSpec, Page]:
     return log, spec, page_of(log, spec)
 
 
+@pytest.fixture(scope="module")
+def published_sample() -> tuple[AssessedLog, RunSpec]:
+    """The shipped sample assessed once for a publication (Cheshire guide)."""
+    spec = RunSpec.build(
+        "report", input=str(resources.sample_log()), out="unused", policy=CHESHIRE,
+        audience="publication",
+    )  # fmt: skip
+    return AssessedLog.assess(spec), spec
+
+
 @pytest.fixture(params=[CHESHIRE, UKCIS])
 def either(request: pytest.FixtureRequest, cheshire: tuple, ukcis: tuple) -> tuple:
     return cheshire if request.param == CHESHIRE else ukcis
@@ -675,17 +685,13 @@ def test_a_term_whose_shown_count_exceeds_its_shown_total_is_drawn_at_all_of_it(
     assert data[0]["high"] == pytest.approx(1.0) and data[0]["low"] < 1.0
 
 
-def test_a_publication_explains_a_part_shown_larger_than_its_whole() -> None:
+def test_a_publication_explains_a_part_shown_larger_than_its_whole(published_sample: tuple) -> None:
     """A tiny publication showed "31% of the 16 incidents it is known to apply to" beside
     11 incidents in all: the summary says why. The same page built from the true counts,
     and any internal page, never says it."""
     from ypsi_audit.reports.ledger import TOTAL
 
-    spec = RunSpec.build(
-        "report", input=str(resources.sample_log()), out="unused", policy=CHESHIRE,
-        audience="publication",
-    )  # fmt: skip
-    log = AssessedLog.assess(spec)
+    log, spec = published_sample
 
     def true_counts(ledger: Ledger) -> dict:
         return {
@@ -710,17 +716,15 @@ def test_a_publication_explains_a_part_shown_larger_than_its_whole() -> None:
     assert note not in texts(page_of(internal, internal_spec), "summary")
 
 
-def test_a_publication_says_what_a_share_is_of_when_its_split_does_not_add_up() -> None:
+def test_a_publication_says_what_a_share_is_of_when_its_split_does_not_add_up(
+    published_sample: tuple,
+) -> None:
     """A tiny publication said "Of 11 incidents, 7 (58%) fell short": 58% is 7 of the 12
     shown as falling short or not. The summary names that denominator; built from the true
     counts, whose split adds up, it does not."""
     from ypsi_audit.reports.ledger import TOTAL
 
-    spec = RunSpec.build(
-        "report", input=str(resources.sample_log()), out="unused", policy=CHESHIRE,
-        audience="publication",
-    )  # fmt: skip
-    log = AssessedLog.assess(spec)
+    log, spec = published_sample
 
     def shown(ledger: Ledger, *, bump: int) -> dict:
         out = {
@@ -749,17 +753,13 @@ def test_a_publication_says_what_a_share_is_of_when_its_split_does_not_add_up() 
     assert "incidents shown as falling short" not in exact
 
 
-def test_a_publication_does_not_call_a_shortfall_shown_as_0_none() -> None:
+def test_a_publication_does_not_call_a_shortfall_shown_as_0_none(published_sample: tuple) -> None:
     """A tiny publication said "8 (53%) fell short" and then "Every requirement was met":
     each requirement's shortfall was shown as 0, which there can be 1 to 4. The summary
     says what is shown and how the two fit; the internal page keeps its plain sentence."""
     from ypsi_audit.reports.ledger import TOTAL
 
-    spec = RunSpec.build(
-        "report", input=str(resources.sample_log()), out="unused", policy=CHESHIRE,
-        audience="publication",
-    )  # fmt: skip
-    log = AssessedLog.assess(spec)
+    log, spec = published_sample
 
     def shortfalls_shown_as_0(ledger: Ledger) -> dict:
         out = {}

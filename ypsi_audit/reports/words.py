@@ -123,13 +123,15 @@ REQUIREMENT_STATES = {
 TERMS = ("autumn", "spring", "summer")
 
 
+def shown_as_0(threshold: int) -> str:
+    """The bracket every publication sentence built on a shown 0 carries: one wording."""
+    return f"(a count from 1 to {threshold - 1} is shown as 0 or {threshold})"
+
+
 def zero_caveat(spec: Any) -> str:
     """What a publication adds after a statement built on a count shown as 0, which can
     stand for a few incidents there; "" for the internal audience, whose 0 is none."""
-    if not spec.publication:
-        return ""
-    t = spec.threshold
-    return f" (a count from 1 to {t - 1} is shown as 0 or {t})"
+    return f" {shown_as_0(spec.threshold)}" if spec.publication else ""
 
 
 def zero_note(spec: Any, figures: Any) -> str:
@@ -149,10 +151,9 @@ def no_incidents(spec: Any, *, where: str = "on this page") -> str:
     none); pages say it only when every figure beside the sentence is shown as 0."""
     scope = selection_words(spec)
     if spec.publication:
-        t = spec.threshold
         return (
-            f"No incidents are shown {scope} (a count from 1 to {t - 1} is shown as 0 or "
-            f"{t}), so there is nothing to review {where}."
+            f"No incidents are shown {scope} {shown_as_0(spec.threshold)}, so there is nothing "
+            f"to review {where}."
         )
     return f"There are no incidents {scope}, so there is nothing to review {where}."
 

@@ -20,7 +20,7 @@ from ..measures import (
     DECISION_SPLIT,
     Measure,
 )
-from ..words import CONSISTENCY_HEADINGS, NOT_RECORDED, TERMS
+from ..words import CONSISTENCY_HEADINGS, NOT_RECORDED, TERMS, shown_as_0
 from . import Context
 
 # Each incident's decision against the guidance: the consistency, with incidents that
@@ -142,7 +142,7 @@ def none_to_judge(route: str, threshold: int | None = None) -> str:
         return f"no incident the guidance says refer to {route} has a recorded decision"
     return (
         f"no incident the guidance says refer to {route} with a recorded decision is shown "
-        f"(a count from 1 to {threshold - 1} is shown as 0 or {threshold})"
+        f"{shown_as_0(threshold)}"
     )
 
 
@@ -168,8 +168,8 @@ def trust_not_referred(share: Rate, route: str, threshold: int | None = None) ->
     if threshold is not None and share.k == 0:  # a publication's 0 is not a promise of none
         return (
             f"settings are shown as not referring 0 of the {_int(share.n)} incidents the "
-            f"guidance says refer to {route}, counting those whose decision is recorded (a "
-            f"count from 1 to {threshold - 1} is shown as 0 or {threshold})"
+            f"guidance says refer to {route}, counting those whose decision is recorded "
+            f"{shown_as_0(threshold)}"
         )
     return (
         f"settings did not refer {_int(share.k)} of the {_int(share.n)} incidents the guidance "
