@@ -421,6 +421,33 @@ def test_counts_that_no_longer_add_up_still_give_the_withheld_finding(sample) ->
     assert "Resting on adjusted counts that do not fit together (a group shown with more " in text
 
 
+def _small_shown_as_0(ledger: Ledger) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """As cell-key perturbation can: every count of 1 to 4 shown as 0."""
+    out = {}
+    for name, t in ledger.tables.items():
+        shown = t.true.astype(float)
+        marks = pd.DataFrame("", index=t.true.index, columns=t.true.columns)
+        out[name] = (shown.mask((shown > 0) & (shown < 5), 0.0), marks)
+    return out
+
+
+def test_a_comparison_resting_on_a_shown_0_is_not_put_down_to_too_few(sample) -> None:
+    """A publication's 0 can stand for a few incidents, so a comparison it stops is not
+    said to have had none, or too few (a hostile reading of small packs found "too few
+    incidents" given as the reason where an adjusted 0 was the cause)."""
+    page, _, _ = _build(sample, audience="publication", settings="S09", protect=_small_shown_as_0)
+    rows = [*_comparison_table(page, True).rows, *_comparison_table(page, False).rows]
+    stopped = [r["finding"] for r in rows if r["finding"].startswith("Not compared")]
+    assert stopped and all("shown" in f and "a 0 can stand for a few" in f for f in stopped)
+    text = _words(page)
+    assert "too few incidents" not in text.lower()
+    assert "no incidents with a recorded decision:" not in text.lower()
+    assert "Resting on a count shown as 0 (a 0 can stand for a few): " in text
+    internal, _, _ = _build(sample, settings="S09")
+    inside = [*_comparison_table(internal, True).rows, *_comparison_table(internal, False).rows]
+    assert not any("a 0 can stand for a few" in r["finding"] for r in inside)
+
+
 # ---------------------------------------------------------------------------- no plant
 
 

@@ -152,11 +152,38 @@ def level_words(c: Comparison) -> str:
         if not c.concern:
             return f"{side} {what} ({SHORT_LEVELS[c.finding]}): described, not judged"
         return f"{side} {what}: {SHORT_LEVELS[c.finding]}"
-    if c.finding == "withheld":
-        return "Not shown: the adjusted counts it rests on do not fit together"
-    if c.finding == "absent":
-        return "Not compared: no incidents with a recorded decision"
-    return "Not compared: too few incidents"
+    return f"{'Not shown' if c.finding == 'withheld' else 'Not compared'}: {_why_not(c)}"
+
+
+# Why a comparison was not made, by its finding and whether a shown 0 (a publication's,
+# which stands for a few as well as none) is among the counts it rests on: such a
+# comparison is never said to have no incidents, or too few.
+WHY_NOT = {
+    ("absent", False): "no incidents with a recorded decision",
+    ("absent", True): "no incidents with a recorded decision shown (a 0 can stand for a few)",
+    ("cannot", False): "too few incidents",
+    ("cannot", True): "a count it rests on is shown as 0 (a 0 can stand for a few)",
+    ("withheld", False): "the adjusted counts it rests on do not fit together",
+}
+
+
+# The same reasons as the summary lists them, each before the groups it stopped.
+WHY_NOT_LISTED = {
+    ("absent", False): "No incidents with a recorded decision",
+    ("absent", True): "No incidents with a recorded decision shown (a 0 can stand for a few)",
+    ("cannot", False): "Too few incidents to compare",
+    ("cannot", True): "Resting on a count shown as 0 (a 0 can stand for a few)",
+    ("withheld", False): "Resting on adjusted counts that do not fit together (a group shown "
+    "with more incidents than all the children)",
+}
+
+
+def _reason(c: Comparison) -> tuple[str, bool]:
+    return c.finding, c.zero_shown and c.finding != "withheld"
+
+
+def _why_not(c: Comparison) -> str:
+    return WHY_NOT[_reason(c)]
 
 
 def label(c: Comparison) -> str:
@@ -180,7 +207,8 @@ def _ratio(value: float) -> str:
 def build(ctx: Context) -> Page:
     page = Page(NAME, TITLE, INTRO)
     tables = declare(ctx)
-    results = compare_all(tables, within_settings=not ctx.spec.publication)
+    publication = ctx.spec.publication
+    results = compare_all(tables, within_settings=not publication, zeros_hide=publication)
     route = ctx.route
     empty = _empty(tables, results)
     summary = page.section("summary", "Summary")
@@ -277,21 +305,17 @@ def _not_compared(results: list[Comparison]) -> str:
     missing = [c for c in results if not c.made]
     if not missing:
         return "Every group could be compared on both measures."
-    if all(c.finding == "absent" for c in results):
+    if all(c.finding == "absent" and not c.zero_shown for c in results):
         return "There are no incidents with a recorded decision to compare."
+    if all(c.finding == "absent" for c in results):
+        return (
+            "No incidents with a recorded decision are shown to compare (a 0 can stand for a few)."
+        )
     sentences = [f"{len(missing)} of {len(results)} comparisons could not be made."]
-    for finding, why in (
-        ("absent", "No incidents with a recorded decision"),
-        ("cannot", "Too few incidents to compare"),
-        (
-            "withheld",
-            "Resting on adjusted counts that do not fit together (a group shown "
-            "with more incidents than all the children)",
-        ),
-    ):
+    for reason, why in WHY_NOT_LISTED.items():
         measures: dict[str, list[str]] = {}
         for c in missing:
-            if c.finding == finding:
+            if _reason(c) == reason:
                 measures.setdefault(who(c, capital=False), []).append(c.measure.name)
         if not measures:
             continue
@@ -542,6 +566,11 @@ def _headline(results: list[Comparison], route: str) -> Headline:
         status = (
             "No group of children could be compared here: the adjusted counts the "
             "comparisons rest on do not fit together, or are too few."
+        )
+    elif not made and any(c.zero_shown for c in results):
+        status = (
+            "No group of children could be compared here: the counts the comparisons rest "
+            "on are too few, or shown as 0, which can stand for a few."
         )
     elif not made:
         status = "No group of children could be compared: there are too few incidents."

@@ -79,6 +79,7 @@ class Comparison:
     ci_high: float = math.nan
     strict_low: float = math.nan
     strict_high: float = math.nan
+    zero_shown: bool = False  # a count it rests on is a publication's 0 (so 0 to t-1)
 
     @property
     def made(self) -> bool:
@@ -190,19 +191,28 @@ def strata(
 
 
 def compare(
-    tables: Tables, column: str, group: str, measure: Measure, *, within_settings: bool = True
+    tables: Tables,
+    column: str,
+    group: str,
+    measure: Measure,
+    *,
+    within_settings: bool = True,
+    zeros_hide: bool = False,
 ) -> Comparison:
     """One group against all other children, within settings where the published counts
     by setting allow it and the estimate can be made, else within guidance answers.
 
     `within_settings=False` (a publication) compares across the trust only: protection
     turns each small count by setting into 0 or 5, and dozens of such cells added up in
-    one estimate make differences that are not in the data."""
+    one estimate make differences that are not in the data. `zeros_hide` (a publication)
+    marks a comparison that could not be made while resting on a count shown as 0, which
+    there stands for 0 to a few, so its reason is not given as "none" or "too few"."""
     base = strata(tables, column, group, measure, by_setting=False)
     if base is None:
         return Comparison(column, group, measure, "withheld")
+    zero = zeros_hide and bool((base == 0).any())
     if base[:, :2].sum() == 0:
-        return Comparison(column, group, measure, "absent")
+        return Comparison(column, group, measure, "absent", zero_shown=zero)
     for by_setting in (True, False) if within_settings else (False,):
         cells = strata(tables, column, group, measure, True) if by_setting else base
         if cells is None:
@@ -211,7 +221,7 @@ def compare(
         bounds = (result["odds_ratio"], result["ci_low"], result["ci_high"])
         if result["usable"] and all(np.isfinite(b) and b > 0 for b in bounds):
             return _estimate(column, group, measure, cells, result, by_setting)
-    return Comparison(column, group, measure, "cannot")
+    return Comparison(column, group, measure, "cannot", zero_shown=zero)
 
 
 def _long(cells: np.ndarray) -> pd.DataFrame:
@@ -262,9 +272,13 @@ def natural_frequency(cells: np.ndarray) -> tuple[float, float, float]:
     )
 
 
-def compare_all(tables: Tables, *, within_settings: bool = True) -> list[Comparison]:
+def compare_all(
+    tables: Tables, *, within_settings: bool = True, zeros_hide: bool = False
+) -> list[Comparison]:
     return [
-        compare(tables, column, group, measure, within_settings=within_settings)
+        compare(
+            tables, column, group, measure, within_settings=within_settings, zeros_hide=zeros_hide
+        )
         for measure in MEASURES
         for column in CHARACTERISTICS
         for group in tables.answers[column, contract.OUTCOMES[0]].row_order
