@@ -49,8 +49,9 @@ class DisclosureError(YpsiError):
                 f"it passed on its own, but read together with the trust's {together} earlier "
                 f"publication{'s' if together > 1 else ''} it would give a small count away; "
                 "publish a grouping of incidents that no earlier pack counted (such as an "
-                "academic year that has ended and was not yet published, with --period) or "
-                "keep this one for the safeguarding team."
+                "academic year that has ended, with --period, if no earlier pack covered it: "
+                "a pack of all years covers every year) or keep this one for the "
+                "safeguarding team."
             )
         elif draws > 1:
             advice = (
