@@ -730,6 +730,29 @@ def test_a_publication_does_not_call_a_setting_within_the_limits_that_could_be_a
     assert "No setting lies above" not in headline.status
 
 
+def test_a_publication_says_a_setting_shown_above_the_limits_could_be_within(sample) -> None:
+    """The mirror of the last test (an outside attacker read "5 of 13 ... unlikely to be
+    chance" where a shown 5 can be 1): S12 shown as its true 7 of 18 lies above the inner
+    limit, but a shown 7 can be 5, which lies within, so a publication keeps the flag and
+    says the adjustment could account for it; the internal page, whose 7 is exact, does not."""
+    log, spec = sample[CHESHIRE]
+    internal = build(log, spec)
+    assert "could put" not in texts(internal, "settings")
+    page = build(log, spec.with_(audience="publication"), protect=true_counts)
+    said = texts(page, "settings")
+    assert "**S12**" in said  # still named as a concern
+    assert re.search(r"Settings? [^.]*S12[^.]* shown above the limits for incidents not", said)
+    assert "could put it within the limits" in said or "could put them within" in said
+    rows = {r["setting"]: r for r in table(page, "setting_rates")}
+    assert rows["S12"]["place"] == (
+        "Above the inner limit: worth watching; the true counts could be within the limits"
+    )
+    headline = page.headlines[0]
+    assert headline.attention and any(
+        "S12" in line and "within" in line for line in headline.look_at
+    )
+
+
 def test_a_publication_says_a_0_behind_a_finding_can_be_a_few(sample) -> None:
     """A tiny publication said "0 were not referred though the guidance says refer" when
     1 was: a 0 shown there stands for 0 to 4. With the sample's not-referred counts shown
@@ -750,6 +773,39 @@ def test_a_publication_says_a_0_behind_a_finding_can_be_a_few(sample) -> None:
     page = build(log, spec.with_(audience="publication"), protect=none_kept)
     assert note in texts(page, "summary")
     assert note in texts(page, "agreement")
+
+
+def _small_shown_as_0(ledger: Ledger) -> dict:
+    """As cell-key perturbation can: every count of 1 to 4 shown as 0."""
+    out = true_counts(ledger)
+    for values, _ in out.values():
+        values[(values > 0) & (values < 5)] = 0.0
+    return out
+
+
+def test_a_publication_says_what_a_0_stands_for_wherever_a_sentence_cites_one(
+    sample,
+) -> None:
+    """An outside attacker read "0 are ones it cannot decide" and "having no incident the
+    guidance says refer" from counts of 1 to 3 shown as 0. With every small count shown as
+    0, S09 alone (a small setting), the comparison with the other guidance and the front
+    page's line on it say what a 0 stands for; with S01 and S09 in 2022-23 the setting
+    without one shown is 'having none shown', never 'having no incident'."""
+    note = "A count shown as 0 here can be anything from 0 to 4."
+
+    def run(settings: str, audience: str = "publication", **more: str) -> Page:
+        spec = spec_for(input=str(SAMPLE), settings=settings, audience=audience, **more)
+        protect = _small_shown_as_0 if audience == "publication" else None
+        return build(AssessedLog.assess(spec), spec, protect=protect)
+
+    page = run("S09")
+    compared = texts(page, "comparison")
+    assert " 0 " in compared and note in compared
+    assert any(note in h.status for h in page.headlines if h.area.startswith("Comparison"))
+    assert note not in visible(run("S09", "internal"))
+    said = texts(run("S01,S09", period="2022-23"), "settings")
+    assert "Not compared, having none shown that the guidance says refer" in said
+    assert "having no incident" not in said
 
 
 def test_a_publication_interval_holds_every_share_the_shown_counts_allow() -> None:

@@ -415,6 +415,24 @@ def true_counts(ledger: Any) -> dict:
     }
 
 
+def test_a_publication_says_what_a_0_in_the_flips_stands_for(log: pd.DataFrame) -> None:
+    """An outside attacker read "cannot tell for 0" from a count of 1 to 4 shown as 0: in
+    a publication the flips' sentences say what a 0 among them stands for."""
+
+    def small_as_0(ledger: Any) -> dict:
+        out = true_counts(ledger)
+        for values, _ in out.values():
+            values[(values > 0) & (values < 5)] = 0.0
+        return out
+
+    note = "A count shown as 0 here can be anything from 0 to 4."
+    said = texts(build(log, protect=small_as_0, audience="publication"), "flips")
+    flips = [s for s in said.split("**") if "cannot tell for" in s]
+    assert any("cannot tell for 0." in s for s in flips)
+    assert all(note in s for s in flips if "for 0." in s or " with 0 of" in s)
+    assert note not in texts(build(log, protect=true_counts, audience="internal"), "flips")
+
+
 def test_publication_pages_read_only_the_ledger(log: pd.DataFrame) -> None:
     """The second pass of a publication gets shuffled rows: a number worked out from the
     rows instead of the ledger would differ from the internal page."""

@@ -78,22 +78,24 @@ def shown_range(shown: int, threshold: int) -> tuple[int, int]:
         return shown, shown
 
 
-def _could_be_above(
+def _true_places(
     placed: pd.DataFrame, table: CountTable, measure: Measure, threshold: int, exact: bool
-) -> list[bool]:
-    """For each setting shown within or below the limits, whether some true counts the
-    shown ones allow would put it above the inner limit."""
+) -> tuple[list[bool], list[bool]]:
+    """For each setting, whether some true counts the shown ones allow would put it above
+    the inner limit though it is shown within or below it (`could_be_above`), or at or
+    under the inner limit though it is shown above it (`could_be_within`)."""
     from ..stats import funnel_limits
 
     theta = placed.attrs["theta"]
-    out = []
+    above, within = [], []
     for record in placed.itertuples():
-        if record.position not in ("inside", "below_95", "below_998"):
-            out.append(False)
-            continue
-        spans = true_spans(table, measure, str(record.unit), threshold)
+        shown_above = record.position in ("above_95", "above_998")
+        spans = None
+        if shown_above or record.position in ("inside", "below_95", "below_998"):
+            spans = true_spans(table, measure, str(record.unit), threshold)
         if spans is None:
-            out.append(False)
+            above.append(False)
+            within.append(False)
             continue
         (k_lo, k_hi), (r_lo, r_hi) = spans
         k, r = np.meshgrid(np.arange(k_lo, k_hi + 1), np.arange(r_lo, r_hi + 1))
@@ -106,8 +108,9 @@ def _could_be_above(
             upper = funnel_limits(
                 n, theta, levels=(0.95,), phi=placed.attrs["phi"], tau2=placed.attrs["tau2"]
             )["upper95"].to_numpy()
-        out.append(bool(np.any(k / n > upper)))
-    return out
+        above.append(not shown_above and bool(np.any(k / n > upper)))
+        within.append(shown_above and bool(np.any(k / n <= upper)))
+    return above, within
 
 
 def positions(
@@ -118,7 +121,8 @@ def positions(
     otherwise normal limits widened for overdispersion (Spiegelhalter), as for decisions,
     where settings see different kinds of incident. With `threshold` (a publication), the
     column `could_be_above` marks settings shown within the limits that the true counts
-    behind the shown ones could put above them. A selection of one setting is not placed
+    behind the shown ones could put above them, and `could_be_within` settings shown above
+    the limits that the true counts could put within them. A selection of one setting is not placed
     (position "alone"): the trust's rate is its own."""
     settings = [r for r in table.shown.index if r != TOTAL]
     k_total, n_total = _kn(table, measure, TOTAL)
@@ -131,7 +135,8 @@ def positions(
     usable = usable[usable["n"] > 0]
     theta = (k_total / n_total) if (n_total and k_total is not None) else math.nan
     out = frame.assign(rate=np.nan, position="not_shown", lower95=np.nan, upper95=np.nan,
-                       lower998=np.nan, upper998=np.nan, could_be_above=False)  # fmt: skip
+                       lower998=np.nan, upper998=np.nan, could_be_above=False,
+                       could_be_within=False)  # fmt: skip
     out.attrs.update(theta=theta, phi=1.0, tau2=0.0, overdispersed=False)
     if len(settings) == 1:
         out["position"] = "alone"
@@ -159,7 +164,9 @@ def positions(
         _position(r) if not pd.isna(r["rate"]) else "not_shown" for _, r in out.iterrows()
     ]
     if threshold is not None and measure.flag_high:
-        out["could_be_above"] = _could_be_above(out, table, measure, threshold, exact)
+        out["could_be_above"], out["could_be_within"] = _true_places(
+            out, table, measure, threshold, exact
+        )
     return out
 
 
@@ -211,14 +218,38 @@ def could_be_above(placed: pd.DataFrame) -> list[str]:
 def could_be_above_sentence(settings: list[str], what: str) -> str:
     """What a publication says of settings shown within the limits that could lie above
     them: never 'no setting lies above the limits' while one could."""
+    return _doubt_sentence(settings, f"within the limits for {what}", "above the inner limit")
+
+
+def could_be_within_sentence(settings: list[str], what: str) -> str:
+    """What a publication says of settings shown above the limits whose true counts could
+    lie within them: the finding is the adjusted figures', and the team's report decides."""
+    return _doubt_sentence(settings, f"above the limits for {what}", "within the limits")
+
+
+def _doubt_sentence(settings: list[str], shown: str, could: str) -> str:
     one = len(settings) == 1
     listed = settings[0] if one else ", ".join(settings[:-1]) + " and " + settings[-1]
     return (
-        f"{'Setting' if one else 'Settings'} {listed} {'is' if one else 'are'} shown within "
-        f"the limits for {what}, but the counts shown are adjusted for publication and the "
-        f"true ones could put {'it' if one else 'them'} above the inner limit; the "
-        f"safeguarding team's own report shows where {'it stands' if one else 'they stand'}."
+        f"{'Setting' if one else 'Settings'} {listed} {'is' if one else 'are'} shown {shown}, "
+        f"but the counts shown are adjusted for publication and the true ones could put "
+        f"{'it' if one else 'them'} {could}; the safeguarding team's own report shows where "
+        f"{'it stands' if one else 'they stand'}."
     )
+
+
+def doubts(placed: pd.DataFrame, what: str) -> list[str]:
+    """A publication's sentences on the settings whose place the adjustment could change,
+    either way (none for the internal audience, whose places are exact)."""
+    out = []
+    for column, sentence in (
+        ("could_be_above", could_be_above_sentence),
+        ("could_be_within", could_be_within_sentence),
+    ):
+        settings = placed.loc[placed[column], "unit"].astype(str).tolist()
+        if settings:
+            out.append(sentence(settings, what))
+    return out
 
 
 def year_on_year(

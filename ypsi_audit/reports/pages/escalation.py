@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..compare import compared, could_be_above, could_be_above_sentence, flagged
+from ..compare import compared, could_be_above, doubts, flagged
 from ..ledger import TOTAL, counted, none_shown, of_the, said
 from ..measures import (
     DECISION_SPLIT,
@@ -294,8 +294,7 @@ def _headline(ctx: Context, tables: Tables, placed: pd.DataFrame, empty: bool) -
     if k < n and n > 1:
         look.append(f"{k} of {n} settings could be compared on the funnel plot.")
     doubt = could_be_above(placed)
-    if doubt:
-        look.append(could_be_above_sentence(doubt, "incidents not referred"))
+    look += doubts(placed, "incidents not referred")
     published = ctx.spec.threshold if ctx.spec.publication else None
     status = f"In {period_words(ctx)}, {trust_not_referred(trust, route, published)}."
     if not named["above_998"] and not named["above_95"] and not doubt and k and n > 1:

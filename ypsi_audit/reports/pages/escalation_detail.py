@@ -425,7 +425,7 @@ def comparison(ctx: Context, page: Page) -> Headline | None:
     if empty:
         section.say(no_incidents(ctx.spec, where="in this comparison"))
     else:
-        say_comparison(section, table, this_title, other_title, ctx.route, other_route)
+        say_comparison(section, table, this_title, other_title, ctx.route, other_route, ctx.spec)
     short = {refer: "Refer", handle: "May deal with it", unsure: "Cannot tell"}
     rows = [
         {
@@ -463,15 +463,23 @@ def comparison(ctx: Context, page: Page) -> Headline | None:
             f"{other_title} would refer {said(other_refer)} of these incidents to "
             f"{other_route}, against {said(this_refer)} that {this_title} refers; it cannot "
             f"decide {said(other_unsure)}."
+            + zero_note(ctx.spec, [other_refer, this_refer, other_unsure])
         ),
         section="comparison",
     )
 
 
 def say_comparison(
-    section: Any, table: Any, this_title: str, other_title: str, route: str, other_route: str
+    section: Any,
+    table: Any,
+    this_title: str,
+    other_title: str,
+    route: str,
+    other_route: str,
+    spec: Any,
 ) -> None:
-    """The comparison's three sentences, all read from the one cross-table."""
+    """The comparison's three sentences, all read from the one cross-table (and, in a
+    publication, what a 0 among them stands for)."""
     refer, handle, unsure = OUTCOMES
     this_refer, other_refer = table.value(refer, TOTAL), table.value(TOTAL, refer)
     section.say(
@@ -494,4 +502,7 @@ def say_comparison(
         f"{counted(table.value(unsure, TOTAL), 'incidents')} under the guidance in use and "
         f"{said(table.value(TOTAL, unsure))} under the other. They are counted apart, "
         "neither as referred nor as left to the setting."
+        + zero_note(
+            spec, [table.value(r, c) for r in (*OUTCOMES, TOTAL) for c in (*OUTCOMES, TOTAL)]
+        )
     )

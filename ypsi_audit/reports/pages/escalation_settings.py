@@ -14,7 +14,7 @@ from ..compare import (
     ONE_SETTING,
     compared,
     could_be_above,
-    could_be_above_sentence,
+    doubts,
     flagged,
     positions,
     year_on_year,
@@ -28,6 +28,7 @@ from ..measures import (
     Measure,
 )
 from ..page import Page, Section
+from ..words import shown_as_0
 from . import Context
 from .escalation_figures import (
     JUDGED,
@@ -56,6 +57,7 @@ PLACES = {
     "below_998": "Below the limits",
 }
 COULD_BE_ABOVE_PLACE = "Shown within the limits; the true counts could be above the inner limit"
+COULD_BE_WITHIN_PLACE = "; the true counts could be within the limits"
 MARKERS = ("Within or below the limits", "Above the inner (95%) limit",
            "Above the outer (99.8%) limit")  # fmt: skip
 MARKER_OF = {"above_998": MARKERS[2], "above_95": MARKERS[1]}
@@ -138,7 +140,7 @@ def _place(row: pd.Series, under: Rate) -> str:
     if row["could_be_above"]:
         return COULD_BE_ABOVE_PLACE
     if row["position"] in PLACES:
-        return PLACES[row["position"]]
+        return PLACES[row["position"]] + (COULD_BE_WITHIN_PLACE if row["could_be_within"] else "")
     if under.shown and not under.n:
         return "Not placed: none shown" if under.adjusted else "Not placed: no such incidents"
     return "Not placed: rests on a number not shown"
@@ -203,8 +205,7 @@ def _funnel_sentences(placed: pd.DataFrame, table: CountTable, route: str) -> li
             share = rate(table, UNDER_ESCALATION, setting)
             sentences.append(f"{not_referred(f'**{setting}**', share, route)}. {words}")
     doubt = could_be_above(placed)
-    if doubt:
-        sentences.append(could_be_above_sentence(doubt, "incidents not referred"))
+    sentences += doubts(placed, "incidents not referred")
     if not named["above_998"] and not named["above_95"] and not doubt:
         if k == n and n:
             sentences.append(
@@ -220,7 +221,12 @@ def _funnel_sentences(placed: pd.DataFrame, table: CountTable, route: str) -> li
         empty = [s for s in missing if rate(table, UNDER_ESCALATION, s).shown]
         hidden = [s for s in missing if s not in empty]
         text = f"{k} of {n} settings could be compared."
-        if empty:
+        if empty and table.adjusted:
+            text += (
+                " Not compared, having none shown that the guidance says refer with a "
+                f"recorded decision {shown_as_0(table.threshold)}: {', '.join(empty)}."
+            )
+        elif empty:
             text += (
                 f" Not compared, having no incident the guidance says refer with a recorded "
                 f"decision: {', '.join(empty)}."

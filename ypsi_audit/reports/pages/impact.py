@@ -31,6 +31,7 @@ from ..words import (
     empty_headline,
     no_incidents,
     outcome_labels,
+    zero_note,
 )
 from . import Context
 
@@ -379,7 +380,7 @@ def _flips(ctx: Context, page: Page, pair: tuple[Side, Side], answers: Answers) 
         section.say(
             f"**{only.text}** incidents would be referred under the {side.key} policy only: "
             f"the {other.key} policy says the setting may deal with {may.text} of them and "
-            f"cannot tell for {cannot.text}."
+            f"cannot tell for {cannot.text}." + zero_note(ctx.spec, [only, may, cannot])
         )
     for side in (proposed, current):
         rows = []

@@ -18,7 +18,7 @@ from ..compare import (
     ONE_SETTING,
     compared,
     could_be_above,
-    could_be_above_sentence,
+    doubts,
     flagged,
     positions,
 )
@@ -288,9 +288,7 @@ def settings_sentence(placed: pd.DataFrame) -> str:
             f"{names(above['above_95'])} {verb} above the inner limit only: worth watching, "
             "as about one setting in forty lands there by chance."
         )
-    doubt = could_be_above(placed)
-    if doubt:
-        parts.append(could_be_above_sentence(doubt, "incidents with a requirement not met"))
+    parts += doubts(placed, "incidents with a requirement not met")
     if not parts:
         if n and k == n:
             parts.append(
@@ -374,8 +372,7 @@ def headline(
             "plot's inner limit)."
         )
     doubt = could_be_above(placed)
-    if doubt:
-        look.append(could_be_above_sentence(doubt, "incidents with a requirement not met"))
+    look += doubts(placed, "incidents with a requirement not met")
     large = large_shortfalls(requirements)
     for r in large[:2]:
         look.append(
@@ -556,6 +553,11 @@ def _settings_section(
                     "shown within the limits; the true counts could be above the inner limit"
                     if record.could_be_above
                     else words[str(record.position)]
+                    + (
+                        "; the true counts could be within the limits"
+                        if record.could_be_within
+                        else ""
+                    )
                 ),
             }
         )
