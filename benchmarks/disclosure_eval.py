@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import io
 import json
 import os
@@ -278,6 +279,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)  # fmt: skip
     methods = [m for m in args.methods.split(",") if m]
+    if "cell-key" in methods and importlib.util.find_spec("cell_key_perturbation") is None:
+        print(
+            "ONS's cell-key-perturbation is missing (the check against it ends the run): "
+            "run make bench-disclosure, or pip install cell-key-perturbation==3.1.0."
+        )
+        return 2
     if any(m.startswith("acro") for m in methods) and not ACRO_PYTHON.exists():
         print(f"ACRO's environment {ACRO_PYTHON} is missing: run make bench-disclosure.")
         return 2
