@@ -54,6 +54,30 @@ def test_a_setting_that_no_allowed_true_count_puts_above_is_not_marked() -> None
     assert could_be_above(published) == []
 
 
+def test_a_setting_shown_above_the_limits_that_could_be_within_them_is_marked() -> None:
+    """The mirror: S11 shown as 8 of 15 lies above the trust's 20%, but a shown 8 can be 6
+    and a shown 7 can be 9, so 6 of 15, within the inner limit, is allowed: the
+    publication marks it (and keeps it named above the limits); a large setting far
+    above, or the internal figures, are not marked."""
+    from ypsi_audit.reports.compare import doubts
+
+    def within(table: CountTable, threshold: int | None = 5) -> list[str]:
+        placed = positions(table, ANY_GAP, exact=True, threshold=threshold)
+        return placed.loc[placed["could_be_within"], "unit"].astype(str).tolist()
+
+    small = gaps_table({**ALIKE, "S11": (8, 7)})
+    placed = positions(small, ANY_GAP, exact=True, threshold=5).set_index("unit")
+    assert placed.loc["S11", "position"].startswith("above")
+    assert within(small) == ["S11"] and within(small, None) == []
+    said = doubts(positions(small, ANY_GAP, exact=True, threshold=5), "gaps")
+    assert said == [
+        "Setting S11 is shown above the limits for gaps, but the counts shown are adjusted "
+        "for publication and the true ones could put it within the limits; the safeguarding "
+        "team's own report shows where it stands."
+    ]
+    assert within(gaps_table({**ALIKE, "S11": (120, 80)})) == []
+
+
 def test_one_setting_is_not_placed_against_its_own_rate() -> None:
     placed = positions(gaps_table({"S04": (3, 9)}), ANY_GAP, exact=True)
     assert placed["position"].tolist() == ["alone"]
