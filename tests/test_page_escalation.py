@@ -356,6 +356,11 @@ def test_the_front_page_names_the_settings_that_kept_the_most_referrals(
         assert int(k) == kept[setting]
     assert sorted((int(k) for _, k, _ in named), reverse=True) == sorted(expected)[::-1][:3]
     assert not above & {s for s, _, _ in named}  # a setting is named once
+    assert "could rank differently" not in line  # exact counts
+    log, spec = sample[CHESHIRE]
+    published = build(log, spec.with_(audience="publication"), protect=true_counts)
+    line = next(x for x in published.headlines[0].look_at if x.startswith("Most incidents"))
+    assert line.endswith("adjusted for publication, the true ones could rank differently.")
 
 
 def test_police_outcomes_say_what_outcome_21_is_and_is_not(sample, sample_page) -> None:

@@ -290,6 +290,12 @@ def _headline(ctx: Context, tables: Tables, placed: pd.DataFrame, empty: bool) -
         look.append(
             f"Most incidents not referred though the guidance says refer: {most}. However "
             "they compare with the trust's rate, each is a decision to look at again."
+            + (
+                " These are the counts as shown: adjusted for publication, the true ones "
+                "could rank differently."
+                if ctx.spec.publication
+                else ""
+            )
         )
     if k < n and n > 1:
         look.append(f"{k} of {n} settings could be compared on the funnel plot.")
