@@ -144,3 +144,37 @@ def test_a_pack_and_a_part_of_it_share_variables() -> None:
         i for i, c in enumerate(cells) if pack_of_cell[i] == 1 and c.get("setting_id") == "Total"
     )
     assert identities.var_of_cell[trust_s1] == identities.var_of_cell[setting_total]
+
+
+def test_packs_of_two_thresholds_are_read_through_one_cell_key() -> None:
+    """The seventh outside attack's point: a trust's packs share its cell keys, so the same
+    incidents published at threshold 5 and at threshold 10 were moved by one key read
+    from two ptables. S1 has 1 referral and S2 has 5 (6 in all), shown as S1 5, S2 9 and
+    all 7 at threshold 5, and as 10, 0 and 0 at threshold 10. Each shown value read alone
+    leaves all 5 to 9, S2 5 to 9 and so S1 1 to 4; read through one key, S2's (9, 0) allows
+    5 to 8 and the total's (7, 0) only 5 or 6, so S1 is 1 and S2 is 5 exactly."""
+    from ypsi_audit.protection.audit import _same_key_range
+
+    five = CellKey(np.zeros(1, dtype=np.uint64)).document()
+    ten = CellKey(np.zeros(1, dtype=np.uint64), threshold=10).document()
+    assert _same_key_range([(7, five), (0, ten)], 5, 9) == (5.0, 6.0)
+    assert _same_key_range([(9, five), (0, ten)], 5, 9) == (5.0, 8.0)
+    assert _same_key_range([(5, five), (10, ten)], 1, 9) == (1.0, 9.0)  # no narrower
+    data = pd.DataFrame(
+        [("S1", "referred")] + [("S2", "referred")] * 5 + [("S1", "handled")] * 20,
+        columns=["setting_id", "decision"],
+    )
+    referred = (data["decision"] == "referred").to_numpy()
+    keys = np.arange(1, len(data) + 1, dtype=np.uint64)
+
+    def published(document: dict, shown: dict[str, int]) -> PackRecord:
+        ledger = Ledger(data)
+        ledger.counts("referrals", ["setting_id"], referred)
+        forms = [Form("perturbed", shown[c.get("setting_id")]) for c in ledger.cell_list]
+        return record_of(ledger, keys, forms, document, {"written": ""})
+
+    low = published(five, {"S1": 5, "S2": 9, "Total": 7})
+    high = published(ten, {"S1": 10, "S2": 0, "Total": 0})
+    together = joint_audit([low, high], stop_at_first=False)
+    assert not together.passed
+    assert any("setting_id S1" in f and "worked out exactly" in f for f in together.failures)

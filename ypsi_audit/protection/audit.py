@@ -199,6 +199,38 @@ def _preimage(shown: int, document: dict[str, Any]) -> tuple[float, float]:
     return cache[shown]
 
 
+def _same_key_range(
+    shown: list[tuple[int, dict[str, Any]]], low: float, high: float
+) -> tuple[float, float]:
+    """The true counts that one cell key could turn into every shown value at once.
+
+    Packs of one trust share its cell keys, so the same incidents published under two
+    thresholds were moved by one key read from two ptables: a count is possible only if a
+    single key gives every shown value (the seventh outside attack: shown 6 at threshold
+    5 and 0 at threshold 10 allows 5 or 6, where each alone allows 5 to 9). Checked for
+    every count in [low, high], each shown range alone; for the pairs of thresholds
+    tried, the counts left have no gaps, so the range is exact. If no count fits (keys
+    that were not shared), the ranges alone stand."""
+    possible = []
+    for count in range(int(low), int(high) + 1):
+        if count == 0:
+            if all(value == 0 for value, _ in shown):
+                possible.append(0)
+            continue
+        fits = None
+        for value, document in shown:
+            table = document.setdefault("_ptable", np.asarray(document["ptable"]))
+            max_pcv, wrap_from = document["max_pcv"], document["wrap_from"]
+            row = count if count <= max_pcv else (count - 1) % document["wrap_period"] + wrap_from
+            match = count + table[row] == value
+            fits = match if fits is None else fits & match
+        if fits is not None and fits.any():
+            possible.append(count)
+    if not possible:
+        return low, high
+    return float(min(possible)), float(max(possible))
+
+
 def audit(
     view: PublishedView,
     identities: Identities,
@@ -226,6 +258,7 @@ def audit(
     upper = np.full(n_vars, np.inf)
 
     documents = {id(d): dict(d) for d in view.documents}  # copies: _preimage caches in them
+    keyed: dict[int, dict[Any, tuple[int, dict[str, Any]]]] = {}  # var: threshold: shown
     for cell_id, form in enumerate(view.forms):
         cell = view.cells[cell_id]
         own = view.document_of(cell_id)
@@ -237,6 +270,11 @@ def audit(
         var = var_of_cell[cell_id]
         lower[var] = max(lower[var], low)
         upper[var] = min(upper[var], high)
+        if form.status == "perturbed" and read.get("kind") == "cell-key":
+            keyed.setdefault(var, {})[read.get("threshold")] = (int(form.value), read)
+    for var, shown in keyed.items():
+        if len(shown) > 1:  # the same incidents under two thresholds: one cell key
+            lower[var], upper[var] = _same_key_range(list(shown.values()), lower[var], upper[var])
 
     truth = identities.truth.astype(float)
     if np.any(truth < lower) or np.any(truth > upper):
