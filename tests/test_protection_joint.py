@@ -178,3 +178,38 @@ def test_packs_of_two_thresholds_are_read_through_one_cell_key() -> None:
     together = joint_audit([low, high], stop_at_first=False)
     assert not together.passed
     assert any("setting_id S1" in f and "worked out exactly" in f for f in together.failures)
+
+
+def test_a_whole_and_a_part_shown_under_two_thresholds_that_no_key_fits_differ() -> None:
+    """The same-set rule across thresholds: a setting's 12 incidents shown as 12 at
+    threshold 5, and its 10 referrals shown as 10 at threshold 10, could not come from one
+    count under one key, so they are not the same incidents and the 2 others are at least
+    1 (each number alone would allow them 0)."""
+    data = pd.DataFrame(
+        [("S1", "referred")] * 10 + [("S1", "handled")] * 2, columns=["setting_id", "decision"]
+    )
+    keys = np.arange(1, len(data) + 1, dtype=np.uint64)
+    handled = (data["decision"] == "handled").to_numpy()
+    five = CellKey(np.zeros(1, dtype=np.uint64)).document()
+    ten = CellKey(np.zeros(1, dtype=np.uint64), threshold=10).document()
+
+    def published(document: dict, declare, shown: dict[str, int]) -> PackRecord:
+        ledger = Ledger(data)
+        declare(ledger)
+        forms = [Form("perturbed", shown[c.table]) for c in ledger.cell_list]
+        return record_of(ledger, keys, forms, document, {"written": ""})
+
+    def low_declare(ledger: Ledger) -> None:
+        ledger.counts("all", ["setting_id"], margins=False)
+        ledger.counts("handled", ["setting_id"], handled, margins=False)
+
+    def high_declare(ledger: Ledger) -> None:
+        ledger.counts("referred", ["setting_id"], ~handled, margins=False)
+
+    low = published(five, low_declare, {"all": 12, "handled": 0})
+    high = published(ten, high_declare, {"referred": 10})
+    report = joint_audit([low, high], stop_at_first=False)
+    ledger, _, _ = joint_ledger([low, high])
+    cell = next(i for i, c in enumerate(ledger.cell_list) if c.table.startswith("handled"))
+    var = ledger.identities().var_of_cell[cell]
+    assert report.passed and report.ranges[var][0] == 1  # 2 in truth; never 0

@@ -199,20 +199,11 @@ def _preimage(shown: int, document: dict[str, Any]) -> tuple[float, float]:
     return cache[shown]
 
 
-def _same_key_range(
-    shown: list[tuple[int, dict[str, Any]]], low: float, high: float
-) -> tuple[float, float]:
-    """The true counts that one cell key could turn into every shown value at once.
-
-    Packs of one trust share its cell keys, so the same incidents published under two
-    thresholds were moved by one key read from two ptables: a count is possible only if a
-    single key gives every shown value (the seventh outside attack: shown 6 at threshold
-    5 and 0 at threshold 10 allows 5 or 6, where each alone allows 5 to 9). Checked for
-    every count in [low, high], each shown range alone; for the pairs of thresholds
-    tried, the counts left have no gaps, so the range is exact. If no count fits (keys
-    that were not shared), the ranges alone stand."""
+def _same_key_counts(shown: list[tuple[int, dict[str, Any]]], low: int, high: int) -> list[int]:
+    """The true counts from `low` to `high` that one cell key turns into every shown value
+    at once (each value with the method document of the pack that showed it)."""
     possible = []
-    for count in range(int(low), int(high) + 1):
+    for count in range(low, high + 1):
         if count == 0:
             if all(value == 0 for value, _ in shown):
                 possible.append(0)
@@ -226,9 +217,64 @@ def _same_key_range(
             fits = match if fits is None else fits & match
         if fits is not None and fits.any():
             possible.append(count)
+    return possible
+
+
+def _same_key_range(
+    shown: list[tuple[int, dict[str, Any]]], low: float, high: float
+) -> tuple[float, float]:
+    """The true counts that one cell key could turn into every shown value at once.
+
+    Packs of one trust share its cell keys, so the same incidents published under two
+    thresholds were moved by one key read from two ptables: a count is possible only if a
+    single key gives every shown value (the seventh outside attack: shown 7 at threshold
+    5 and 0 at threshold 10 allows 5 or 6, where each alone allows 5 to 9). Checked for
+    every count in [low, high], each shown range alone; for the pairs of thresholds
+    tried, the counts left have no gaps, so the range is exact. If no count fits (keys
+    that were not shared), the ranges alone stand."""
+    possible = _same_key_counts(shown, int(low), int(high))
     if not possible:
         return low, high
     return float(min(possible)), float(max(possible))
+
+
+def _reach(document: dict[str, Any]) -> int:
+    """The largest move the document's ptable makes (a count below the threshold shown 0)."""
+    if "_reach" not in document:
+        document["_reach"] = int(np.abs(np.asarray(document["ptable"])).max())
+    return document["_reach"]
+
+
+def _cross_threshold_rows(identities: Identities, keyed: dict[int, dict[Any, tuple]]) -> list:
+    """The same-set rule across thresholds: a part whose shown numbers and its whole's
+    could not all come from one count under one key holds other incidents than the whole,
+    so whole - part >= 1 (within one threshold this is "shown differently", which
+    `_same_set_rows` adds)."""
+    matrix = identities.matrix
+    pairs = set()
+    for r in range(matrix.shape[0]):
+        members = matrix.indices[matrix.indptr[r] : matrix.indptr[r + 1]]
+        coefficients = matrix.data[matrix.indptr[r] : matrix.indptr[r + 1]]
+        whole = members[coefficients == 1.0]
+        if len(whole) != 1 or int(whole[0]) not in keyed:
+            continue
+        mine = keyed[int(whole[0])]
+        for part in members[coefficients == -1.0]:
+            theirs = keyed.get(int(part))
+            if not theirs or set(theirs) == set(mine) == {next(iter(mine))}:
+                continue  # one threshold only: the within-threshold rule covers it
+            shown = list(mine.values()) + list(theirs.values())
+            reach = max(_reach(d) for _, d in shown)
+            high = max(value for value, _ in shown) + reach
+            if not _same_key_counts(shown, 0, high):
+                pairs.add((int(whole[0]), int(part)))
+    if not pairs:
+        return []
+    n = len(pairs)
+    rows = np.repeat(np.arange(n), 2)
+    columns = np.array(sorted(pairs)).ravel()
+    block = sp.csr_matrix((np.tile([1.0, -1.0], n), (rows, columns)), shape=(n, identities.n_vars))
+    return [(block, 1.0, np.inf)]
 
 
 def audit(
@@ -289,6 +335,8 @@ def audit(
     failures.extend(figure_failures)
     for cells in _same_set_groups(view):
         extra_rows.extend(_same_set_rows(view, identities, cells))
+    if len({t for shown in keyed.values() for t in shown}) > 1:
+        extra_rows.extend(_cross_threshold_rows(identities, keyed))
     matrix = identities.matrix
     row_low = np.zeros(matrix.shape[0])
     row_high = np.where(identities.equal, 0.0, np.inf)
