@@ -482,3 +482,30 @@ def test_the_notebook_shows_every_section_in_a_real_run(sample_report: Path) -> 
     assert "tables folder" in html
     assert np.isin(["summary", "comparisons", "counts", "limits"],
                    re.findall(r'class="section" id="(\w+)"', html)).all()  # fmt: skip
+
+
+def test_a_finding_the_adjusted_counts_could_make_chance_says_so() -> None:
+    """An outside attacker read "not referred about 10 times as often as other children:
+    unlikely to be chance" in a threshold-10 pack where the group's count shown as 10 was
+    3 (a count shown as the threshold can be 1). A publication's finding is checked at the
+    end of each such count's range that works against it; if it weakens there, the page
+    keeps it but says it holds for the counts as shown. A count not at 0 or the threshold
+    is taken as shown, and the internal page (no threshold) is never doubted."""
+    from ypsi_audit.reports.pages import fairness_figures as ff
+    from ypsi_audit.stats import mantel_haenszel
+
+    def finding(cells: list[list[float]], threshold: int | None) -> ff.Comparison:
+        array = np.array(cells, dtype=float)
+        result = mantel_haenszel(ff._long(array), "in_group", "event", "stratum", "n")
+        found = ff._estimate("child_sen", "true", UNDER, array, result, False)
+        found.could_be_chance = ff._weaker_at_a_corner(array, found, threshold)
+        return found
+
+    shown_at_10 = finding([[10, 2, 10, 120]], 10)  # 10 of 12 kept against 10 of 130
+    assert shown_at_10.finding == "flag" and shown_at_10.could_be_chance
+    assert finding([[10, 2, 10, 120]], None).could_be_chance is False
+    assert finding([[30, 6, 10, 120]], 10).could_be_chance is False  # 30 is 26 to 34
+    words = page_module.level_words(shown_at_10)
+    assert words.endswith("(as shown; the true counts could make it chance)")
+    look = page_module._look_at(shown_at_10, "the police")
+    assert look.endswith(f"That is as shown: {page_module.AS_SHOWN}.")

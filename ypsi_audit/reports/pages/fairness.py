@@ -149,10 +149,19 @@ def level_words(c: Comparison) -> str:
             return "No clear difference"
         side = "More" if c.higher else "Less"
         what = "often not referred" if c.measure is UNDER else "often referred"
+        doubt = " (as shown; the true counts could make it chance)" if c.could_be_chance else ""
         if not c.concern:
-            return f"{side} {what} ({SHORT_LEVELS[c.finding]}): described, not judged"
-        return f"{side} {what}: {SHORT_LEVELS[c.finding]}"
+            return f"{side} {what} ({SHORT_LEVELS[c.finding]}{doubt}): described, not judged"
+        return f"{side} {what}: {SHORT_LEVELS[c.finding]}{doubt}"
     return f"{'Not shown' if c.finding == 'withheld' else 'Not compared'}: {_why_not(c)}"
+
+
+# What a publication adds to a finding that some true counts behind its adjusted ones
+# (a count shown as 0 or the threshold can be a few) would make chance.
+AS_SHOWN = (
+    "the true counts behind the adjusted ones could make it chance; the safeguarding team's "
+    "own report shows which"
+)
 
 
 # Why a comparison was not made, by its finding and whether a shown 0 (a publication's,
@@ -264,6 +273,9 @@ def _summary(section: Section, results: list[Comparison], route: str, *, empty: 
             f" {'Each' if len(flags) > 1 else 'This'} is unlikely to be chance, and a reason "
             "to look at those decisions together, not proof of unfair treatment."
         )
+        unsure = [who(c, capital=False) for c in named if c.could_be_chance]
+        if unsure:
+            text += f" For {_join(unsure)}, that holds for the counts as shown: {AS_SHOWN}."
         section.add("callout", text=text, tone="attention")
     elif not made:
         section.say("No group of children could be compared: see below for why.")
@@ -526,7 +538,13 @@ def _limits(section: Section, ctx: Context, results: list[Comparison]) -> None:
 
 
 def _look_at(c: Comparison, route: str) -> str:
-    """What to look at for a finding, with the counts behind it."""
+    """What to look at for a finding, with the counts behind it (and, for a publication's
+    finding that the adjusted counts could make chance, that it is as shown)."""
+    text = _look_at_counts(c, route)
+    return text + (f" That is as shown: {AS_SHOWN}." if c.could_be_chance else "")
+
+
+def _look_at_counts(c: Comparison, route: str) -> str:
     who_ = who(c, capital=False)
     if not _agrees(c):
         return f"Look together at the decisions for {who_}: they {predicate(c, route)}."
@@ -556,6 +574,8 @@ def _headline(results: list[Comparison], route: str) -> Headline:
     watch = without_mirrors([c for c in made if c.finding == "watch" and c.concern])
     if flags:
         status = f"{statement(flags[0], route, numbers=False)}: unlikely to be chance."
+        if flags[0].could_be_chance:
+            status = status[:-1] + f" as shown, though {AS_SHOWN}."
         if len(flags) > 1:
             status = (
                 status[:-1]

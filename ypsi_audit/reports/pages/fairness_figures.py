@@ -80,6 +80,9 @@ class Comparison:
     strict_low: float = math.nan
     strict_high: float = math.nan
     zero_shown: bool = False  # a count it rests on is a publication's 0 (so 0 to t-1)
+    # A publication's finding that some true counts behind the group's counts shown as 0
+    # or the threshold would make weaker (chance, or only worth watching).
+    could_be_chance: bool = False
 
     @property
     def made(self) -> bool:
@@ -220,7 +223,11 @@ def compare(
         result = mantel_haenszel(_long(cells), "in_group", "event", "stratum", "n")
         bounds = (result["odds_ratio"], result["ci_low"], result["ci_high"])
         if result["usable"] and all(np.isfinite(b) and b > 0 for b in bounds):
-            return _estimate(column, group, measure, cells, result, by_setting)
+            found = _estimate(column, group, measure, cells, result, by_setting)
+            if zeros_hide and found.finding in ("flag", "watch"):
+                threshold = tables.answers[column, contract.OUTCOMES[0]].threshold
+                found.could_be_chance = _weaker_at_a_corner(cells, found, threshold)
+            return found
     return Comparison(column, group, measure, "cannot", zero_shown=zero)
 
 
@@ -237,18 +244,48 @@ def _long(cells: np.ndarray) -> pd.DataFrame:
     )
 
 
-def _estimate(
-    column: str, group: str, measure: Measure, cells: np.ndarray, result: dict, by_setting: bool
-) -> Comparison:
+def _level(result: dict) -> tuple[str, tuple[float, float]]:
+    """The finding a Mantel-Haenszel result gives, with its 99.8% interval."""
     log_or = math.log(result["odds_ratio"])
     se = (math.log(result["ci_high"]) - math.log(result["ci_low"])) / (2 * Z95)
     strict = (math.exp(log_or - Z998 * se), math.exp(log_or + Z998 * se))
     if strict[0] > 1 or strict[1] < 1:
-        finding = "flag"
-    elif result["ci_low"] > 1 or result["ci_high"] < 1:
-        finding = "watch"
-    else:
-        finding = "none"
+        return "flag", strict
+    if result["ci_low"] > 1 or result["ci_high"] < 1:
+        return "watch", strict
+    return "none", strict
+
+
+def _weaker_at_a_corner(cells: np.ndarray, found: Comparison, threshold: int | None) -> bool:
+    """Whether the true counts behind the group's counts shown as 0 or the threshold (a
+    few incidents can hide there) could make the finding weaker: each such count moved to
+    the end of its range that works against the finding, the totals as shown (so the rest
+    of the children take up the difference), and the estimate made again."""
+    from ...protection.cellkey import true_range
+
+    if threshold is None:
+        return False
+    corner = cells.astype(float).copy()
+    totals = corner[:, :2] + corner[:, 2:]
+    for j, low_end in ((0, found.higher), (1, not found.higher)):  # event, then other
+        for i, value in enumerate(corner[:, j]):
+            if value in (0, threshold):
+                low, high = true_range(int(value), threshold)
+                corner[i, j] = min(low if low_end else high, totals[i, j])
+    corner[:, 2:] = totals - corner[:, :2]
+    result = mantel_haenszel(_long(corner), "in_group", "event", "stratum", "n")
+    bounds = (result["odds_ratio"], result["ci_low"], result["ci_high"])
+    if not (result["usable"] and all(np.isfinite(b) and b > 0 for b in bounds)):
+        return True
+    level, _ = _level(result)
+    order = {"none": 0, "watch": 1, "flag": 2}
+    return (result["odds_ratio"] > 1) != found.higher or order[level] < order[found.finding]
+
+
+def _estimate(
+    column: str, group: str, measure: Measure, cells: np.ndarray, result: dict, by_setting: bool
+) -> Comparison:
+    finding, strict = _level(result)
     k, n, expected = natural_frequency(cells)
     return Comparison(
         column, group, measure, finding, by_setting, k, n, expected,
