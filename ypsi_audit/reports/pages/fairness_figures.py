@@ -224,7 +224,7 @@ def compare(
         bounds = (result["odds_ratio"], result["ci_low"], result["ci_high"])
         if result["usable"] and all(np.isfinite(b) and b > 0 for b in bounds):
             found = _estimate(column, group, measure, cells, result, by_setting)
-            if zeros_hide and found.finding in ("flag", "watch"):
+            if zeros_hide and found.finding == "flag":  # "worth watching" says chance
                 threshold = tables.answers[column, contract.OUTCOMES[0]].threshold
                 found.could_be_chance = _weaker_at_a_corner(cells, found, threshold)
             return found
