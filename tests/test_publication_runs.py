@@ -25,7 +25,11 @@ import pytest
 
 from ypsi_audit import synth
 from ypsi_audit.cli import main
-from ypsi_audit.reports.pages.escalation_settings import COULD_BE_ABOVE_PLACE, PLACES
+from ypsi_audit.reports.pages.escalation_settings import (
+    COULD_BE_ABOVE_PLACE,
+    COULD_BE_WITHIN_PLACE,
+    PLACES,
+)
 
 TODAY = date(2026, 12, 3)
 PLANTS = {
@@ -192,6 +196,7 @@ def test_every_setting_keeps_its_place_on_the_funnel(name: str, runs: dict) -> N
     assert len(settings) == TRUSTS[name][0]
     rate = re.compile(r"^\d[\d,]* of \d[\d,]* \([^()]*%\)$")
     places = set(PLACES.values()) | {COULD_BE_ABOVE_PLACE}
+    places |= {place + COULD_BE_WITHIN_PLACE for place in PLACES.values()}
     for row in settings:
         place, shown = row["On the funnel plot"], row["Not referred though advised"]
         assert shown, row
