@@ -181,22 +181,41 @@ def _preimage(shown: int, document: dict[str, Any]) -> tuple[float, float]:
     cache = document.setdefault("_preimage", {})
     if shown in cache:
         return cache[shown]
-    table = np.asarray(document["ptable"])
-    reach = int(np.abs(table).max())
-    max_pcv, wrap_from, period = document["max_pcv"], document["wrap_from"], document["wrap_period"]
+    table = _table(document)
+    reach = _reach(document)
     possible = []
     for count in range(max(0, shown - reach), shown + reach + 1):
         if count == 0:
             if shown == 0:
                 possible.append(0)
             continue
-        row = count if count <= max_pcv else (count - 1) % period + wrap_from
-        if np.any(count + table[row] == shown):
+        if np.any(count + table[_row(count, document)] == shown):
             possible.append(count)
     if not possible:
         raise ValueError(f"no true count can be shown as {shown} under this ptable")
     cache[shown] = (float(min(possible)), float(max(possible)))
     return cache[shown]
+
+
+def _table(document: dict[str, Any]) -> np.ndarray:
+    """The document's ptable as an array, made once per audit (documents are copies)."""
+    if "_table" not in document:
+        document["_table"] = np.asarray(document["ptable"])
+    return document["_table"]
+
+
+def _reach(document: dict[str, Any]) -> int:
+    """The largest move the document's ptable makes (a count below the threshold shown 0)."""
+    if "_reach" not in document:
+        document["_reach"] = int(np.abs(_table(document)).max())
+    return document["_reach"]
+
+
+def _row(count: int, document: dict[str, Any]) -> int:
+    """The ptable row a true count reads (rows above `max_pcv` wrap, as ONS's do)."""
+    if count <= document["max_pcv"]:
+        return count
+    return (count - 1) % document["wrap_period"] + document["wrap_from"]
 
 
 def _same_key_counts(shown: list[tuple[int, dict[str, Any]]], low: int, high: int) -> list[int]:
@@ -210,10 +229,7 @@ def _same_key_counts(shown: list[tuple[int, dict[str, Any]]], low: int, high: in
             continue
         fits = None
         for value, document in shown:
-            table = document.setdefault("_ptable", np.asarray(document["ptable"]))
-            max_pcv, wrap_from = document["max_pcv"], document["wrap_from"]
-            row = count if count <= max_pcv else (count - 1) % document["wrap_period"] + wrap_from
-            match = count + table[row] == value
+            match = count + _table(document)[_row(count, document)] == value
             fits = match if fits is None else fits & match
         if fits is not None and fits.any():
             possible.append(count)
@@ -236,13 +252,6 @@ def _same_key_range(
     if not possible:
         return low, high
     return float(min(possible)), float(max(possible))
-
-
-def _reach(document: dict[str, Any]) -> int:
-    """The largest move the document's ptable makes (a count below the threshold shown 0)."""
-    if "_reach" not in document:
-        document["_reach"] = int(np.abs(np.asarray(document["ptable"])).max())
-    return document["_reach"]
 
 
 def _cross_threshold_rows(identities: Identities, keyed: dict[int, dict[Any, tuple]]) -> list:
@@ -303,7 +312,7 @@ def audit(
     lower = np.zeros(n_vars)
     upper = np.full(n_vars, np.inf)
 
-    documents = {id(d): dict(d) for d in view.documents}  # copies: _preimage caches in them
+    documents = {id(d): dict(d) for d in view.documents}  # copies: the lookups cache in them
     keyed: dict[int, dict[Any, tuple[int, dict[str, Any]]]] = {}  # var: threshold: shown
     for cell_id, form in enumerate(view.forms):
         cell = view.cells[cell_id]
