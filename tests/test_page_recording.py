@@ -313,6 +313,16 @@ def test_the_front_page_names_where_devices_went_back_in_police_cases(cheshire: 
     top = counts.sort_values(ascending=False, kind="stable")
     assert [int(k) for _, k in named] == top.head(3).tolist()
     assert all(counts[s] == int(k) for s, k in named)
+    assert "as shown" not in line  # exact counts
+
+
+def test_a_publication_ranks_devices_given_back_as_shown(published_sample: tuple) -> None:
+    """Counts shown as 5 can be 1 to 9, so a publication's "the most in" is said to be as
+    shown (an outside attacker read a ranking of settings on counts shown as 5)."""
+    log, spec = published_sample
+    page = page_of(log, spec, protect=identity)
+    line = next(x for x in page.headlines[0].look_at if "devices were given back" in x)
+    assert line.endswith(" as shown (adjusted for publication).")
 
 
 def test_days_band_edges() -> None:

@@ -394,9 +394,10 @@ def headline(
             where = (
                 and_list([f"{s} ({table.value(s, REFER).text})" for _, s in most]) if most else ""
             )
+            as_shown = " as shown (adjusted for publication)" if table.adjusted else ""
             look.append(
                 f"{refer.text} devices were given back in cases the guidance says should go to "
-                f"{route}" + (f", the most in {where}." if where else ".")
+                f"{route}" + (f", the most in {where}{as_shown}." if where else ".")
             )
     return Headline(
         area="Recording and handling",
