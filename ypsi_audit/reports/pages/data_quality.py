@@ -3,6 +3,8 @@ the guidance cannot decide an incident because of it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -50,7 +52,7 @@ def build(ctx: Context) -> Page:
         summary.say(_empty_sentence(ctx))
     else:
         summary.say(
-            _summary_sentence(all_incidents, undecided, share_undecided, blanks)
+            _summary_sentence(all_incidents, undecided, share_undecided, blanks, ctx.spec)
             + zero_note(ctx.spec, [undecided])
         )
     _held_back(ctx, page)
@@ -64,7 +66,7 @@ def build(ctx: Context) -> Page:
     if worst is not None:
         look.append(
             f"Ask settings to fill in “{worst['field']}”: it is blank in "
-            f"{share_text(worst['share'])} of incidents."
+            f"{share_text(worst['share'])} of incidents{AS_SHOWN if ctx.spec.publication else ''}."
         )
     if empty:
         held = _rows_held_back(ctx)
@@ -94,6 +96,11 @@ def build(ctx: Context) -> Page:
     return page
 
 
+# A publication's shares of blanks are of adjusted counts (one shown as the threshold can
+# be 1), so an ask built on them says so.
+AS_SHOWN = " as shown (counts adjusted for publication)"
+
+
 def _rows_held_back(ctx: Context) -> int:
     """Rows of the whole log the checks held back, as the internal page counts them (a
     publication does not count them)."""
@@ -118,7 +125,7 @@ def _empty_sentence(ctx: Context, *, front: bool = False) -> str:
 
 
 def _summary_sentence(
-    all_incidents: Figure, undecided: Figure, share: Figure, blanks: pd.DataFrame
+    all_incidents: Figure, undecided: Figure, share: Figure, blanks: pd.DataFrame, spec: Any
 ) -> str:
     text = (
         f"{of_the(all_incidents, 'incidents')}, the guidance cannot decide {said(undecided)}"
@@ -129,7 +136,8 @@ def _summary_sentence(
     top = top[top["share"] > 0].head(3)
     if len(top):
         named = "; ".join(f"{r.field.lower()} ({share_text(r.share)})" for r in top.itertuples())
-        text += f" The fields most often left blank: {named}."
+        shown = AS_SHOWN if spec.publication else ""
+        text += f" The fields most often left blank{shown}: {named}."
     return text
 
 
