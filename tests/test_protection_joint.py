@@ -213,3 +213,25 @@ def test_a_whole_and_a_part_shown_under_two_thresholds_that_no_key_fits_differ()
     cell = next(i for i, c in enumerate(ledger.cell_list) if c.table.startswith("handled"))
     var = ledger.identities().var_of_cell[cell]
     assert report.passed and report.ranges[var][0] == 1  # 2 in truth; never 0
+
+
+def test_one_key_read_through_two_ptables_leaves_no_gaps() -> None:
+    """The audit bounds a count shown under several thresholds by the smallest and largest
+    count one key could give all its numbers (`_same_key_range`); that is exact only if the
+    counts in between are possible too. They are, for every pair of thresholds a trust
+    may mix (5 to 12, and 20 and 50 beside 5 and 10), and for 5, 7 and 10 together."""
+    from itertools import combinations
+
+    from ypsi_audit.protection.cellkey import default_ptable
+
+    counts = np.arange(0, 160)[:, None]
+    groups = [*combinations(range(5, 13), 2), (5, 20), (10, 20), (5, 50), (10, 50), (5, 7, 10)]
+    for thresholds in groups:
+        shown = [counts + default_ptable(t)[counts[:, 0]] for t in thresholds]
+        possible: dict[tuple, set[int]] = {}
+        for c in range(1, 160):  # counts from 1: 0 is shown as 0 under every ptable
+            for k in range(256):
+                possible.setdefault(tuple(int(s[c, k]) for s in shown), set()).add(c)
+        for numbers, found in possible.items():
+            if max(numbers) < 150:  # near the top of the range, larger counts are not listed
+                assert found == set(range(min(found), max(found) + 1)), (thresholds, numbers)

@@ -245,9 +245,9 @@ def _same_key_range(
     thresholds were moved by one key read from two ptables: a count is possible only if a
     single key gives every shown value (the seventh outside attack: shown 7 at threshold
     5 and 0 at threshold 10 allows 5 or 6, where each alone allows 5 to 9). Checked for
-    every count in [low, high], each shown range alone; for the pairs of thresholds
-    tried, the counts left have no gaps, so the range is exact. If no count fits (keys
-    that were not shared), the ranges alone stand."""
+    every count in [low, high], each shown range alone; the counts left have no gaps (a
+    test checks every pair of thresholds from 5 to 12, and others), so the range is
+    exact. If no count fits (keys that were not shared), the ranges alone stand."""
     possible = _same_key_counts(shown, int(low), int(high))
     if not possible:
         return low, high
