@@ -235,3 +235,33 @@ def test_one_key_read_through_two_ptables_leaves_no_gaps() -> None:
         for numbers, found in possible.items():
             if max(numbers) < 150:  # near the top of the range, larger counts are not listed
                 assert found == set(range(min(found), max(found) + 1)), (thresholds, numbers)
+
+
+def test_a_whole_and_a_part_under_two_thresholds_are_the_same_only_at_a_count_one_key_allows() -> (
+    None
+):
+    """Either-or for a whole w and a part p shown under different thresholds whose numbers
+    one key could give only for counts 5 or 6: they are the same incidents (w = p, 5 or
+    6) or w holds at least one more. With w known to be at least 7, the rest q = w - p
+    is at least 1, though each range alone would allow 0."""
+    import scipy.sparse as sp
+
+    from ypsi_audit.protection.audit import _Solver, _with_links
+
+    # variables w, p, q with q = w - p
+    matrix = sp.csr_matrix(np.array([[1.0, -1.0, -1.0]]))
+    for w_low, expected in ((0.0, 0.0), (7.0, 1.0)):
+        lower, upper = np.array([w_low, 0.0, 0.0]), np.array([10.0, 10.0, 10.0])
+        plain = _Solver(matrix, np.zeros(1), np.zeros(1), lower, upper)
+        assert plain.bound(2, 1.0)[0] == 0.0  # without the either-or, q can be 0
+        linked = _Solver(
+            *_with_links(matrix, np.zeros(1), np.zeros(1), lower, upper, [(0, 1, 5, 6)]), 3
+        )
+        low, witness = linked.bound(2, 1.0)
+        assert low == expected and len(witness) == 3  # the switch column is not returned
+    # and when they are the same, only a count one key allows: w = p = 7 is not possible
+    lower, upper = np.array([7.0, 7.0, 0.0]), np.array([7.0, 7.0, 10.0])
+    linked = _Solver(
+        *_with_links(matrix, np.zeros(1), np.zeros(1), lower, upper, [(0, 1, 5, 6)]), 3
+    )
+    assert linked.solve(np.zeros(3)) is None

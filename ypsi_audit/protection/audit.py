@@ -254,36 +254,87 @@ def _same_key_range(
     return float(min(possible)), float(max(possible))
 
 
-def _cross_threshold_rows(identities: Identities, keyed: dict[int, dict[Any, tuple]]) -> list:
-    """The same-set rule across thresholds: a part whose shown numbers and its whole's
-    could not all come from one count under one key holds other incidents than the whole,
-    so whole - part >= 1 (within one threshold this is "shown differently", which
-    `_same_set_rows` adds)."""
+def _cross_threshold_rows(
+    identities: Identities,
+    keyed: dict[int, dict[Any, tuple]],
+    lower: np.ndarray,
+    upper: np.ndarray,
+) -> tuple[list, list[tuple[int, int, int, int]]]:
+    """The same-set rule across thresholds, for a whole and a part shown under different
+    thresholds (within one threshold it is "shown differently", which `_same_set_rows`
+    adds). If no single count under one key could give all their shown numbers, they are
+    different incidents: whole - part >= 1 (a row). Otherwise they are either different
+    incidents, or the same ones with a count from the few that one key allows, and where
+    those few are narrower than the two ranges allow, the pair is returned as a link
+    (whole, part, lowest, highest) for `_Solver` to hold as an either-or."""
     matrix = identities.matrix
     pairs = set()
+    links = []
     for r in range(matrix.shape[0]):
         members = matrix.indices[matrix.indptr[r] : matrix.indptr[r + 1]]
         coefficients = matrix.data[matrix.indptr[r] : matrix.indptr[r + 1]]
         whole = members[coefficients == 1.0]
         if len(whole) != 1 or int(whole[0]) not in keyed:
             continue
-        mine = keyed[int(whole[0])]
+        w = int(whole[0])
+        mine = keyed[w]
         for part in members[coefficients == -1.0]:
-            theirs = keyed.get(int(part))
+            p = int(part)
+            theirs = keyed.get(p)
             if not theirs or set(theirs) == set(mine) == {next(iter(mine))}:
                 continue  # one threshold only: the within-threshold rule covers it
             shown = list(mine.values()) + list(theirs.values())
-            reach = max(_reach(d) for _, d in shown)
-            high = max(value for value, _ in shown) + reach
-            if not _same_key_counts(shown, 0, high):
-                pairs.add((int(whole[0]), int(part)))
-    if not pairs:
-        return []
-    n = len(pairs)
-    rows = np.repeat(np.arange(n), 2)
-    columns = np.array(sorted(pairs)).ravel()
-    block = sp.csr_matrix((np.tile([1.0, -1.0], n), (rows, columns)), shape=(n, identities.n_vars))
-    return [(block, 1.0, np.inf)]
+            high = max(value for value, _ in shown) + max(_reach(d) for _, d in shown)
+            same = _same_key_counts(shown, 0, high)
+            if not same:
+                pairs.add((w, p))
+            elif min(same) > max(lower[w], lower[p]) or max(same) < min(upper[w], upper[p]):
+                links.append((w, p, min(same), max(same)))
+    rows = []
+    if pairs:
+        n = len(pairs)
+        at = (np.repeat(np.arange(n), 2), np.array(sorted(pairs)).ravel())
+        block = sp.csr_matrix((np.tile([1.0, -1.0], n), at), shape=(n, identities.n_vars))
+        rows = [(block, 1.0, np.inf)]
+    return rows, sorted(set(links))
+
+
+def _with_links(
+    matrix: sp.csr_matrix,
+    row_low: np.ndarray,
+    row_high: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    links: list[tuple[int, int, int, int]],
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The programme with one 0/1 column z per link (whole w, part p, counts a..b):
+    z = 0 means w >= p + 1; z = 1 means w = p with a <= w <= b. Big M is the largest
+    finite bound (or the range's top) so the rows are idle on the other branch."""
+    n_vars, k = len(lower), len(links)
+    finite = upper[np.isfinite(upper)]
+    big = float(max(finite.max() if finite.size else 0.0, max(b for *_, b in links))) + 1.0
+    entries: list[tuple[int, int, float]] = []
+    low: list[float] = []
+    high: list[float] = []
+    for i, (w, p, a, b) in enumerate(links):
+        z = n_vars + i
+        base = 4 * i
+        entries += [(base, w, 1.0), (base, p, -1.0), (base, z, 1.0)]  # w - p + z >= 1
+        entries += [(base + 1, w, 1.0), (base + 1, p, -1.0), (base + 1, z, big)]  # <= big
+        entries += [(base + 2, w, 1.0), (base + 2, z, -float(a))]  # w - a z >= 0
+        entries += [(base + 3, w, 1.0), (base + 3, z, big)]  # w + big z <= b + big
+        low += [1.0, -np.inf, 0.0, -np.inf]
+        high += [np.inf, big, np.inf, b + big]
+    r, c, v = zip(*entries, strict=True)
+    block = sp.csr_matrix((v, (r, c)), shape=(4 * k, n_vars + k))
+    widened = sp.hstack([matrix, sp.csr_matrix((matrix.shape[0], k))]).tocsr()
+    return (
+        sp.vstack([widened, block]).tocsr(),
+        np.concatenate([row_low, low]),
+        np.concatenate([row_high, high]),
+        np.concatenate([lower, np.zeros(k)]),
+        np.concatenate([upper, np.ones(k)]),
+    )
 
 
 def audit(
@@ -344,8 +395,10 @@ def audit(
     failures.extend(figure_failures)
     for cells in _same_set_groups(view):
         extra_rows.extend(_same_set_rows(view, identities, cells))
+    links: list[tuple[int, int, int, int]] = []
     if len({t for shown in keyed.values() for t in shown}) > 1:
-        extra_rows.extend(_cross_threshold_rows(identities, keyed))
+        crossed, links = _cross_threshold_rows(identities, keyed, lower, upper)
+        extra_rows.extend(crossed)
     matrix = identities.matrix
     row_low = np.zeros(matrix.shape[0])
     row_high = np.where(identities.equal, 0.0, np.inf)
@@ -357,7 +410,10 @@ def audit(
     small = (identities.truth >= 1) & (identities.truth < threshold)
     targets = np.flatnonzero(small)
     n_protected = int(small[var_of_cell].sum())
-    solver = _Solver(matrix, row_low, row_high, lower, upper)
+    if links:
+        solver = _Solver(*_with_links(matrix, row_low, row_high, lower, upper, links), n_vars)
+    else:
+        solver = _Solver(matrix, row_low, row_high, lower, upper)
     seen_low, seen_high = truth.copy(), truth.copy()
 
     # Bulk: integer solutions that push the cells not yet proven wide all down, then up.
@@ -462,17 +518,22 @@ class _Solver:
 
     def __init__(
         self, matrix: sp.csr_matrix, row_low: np.ndarray, row_high: np.ndarray,
-        lower: np.ndarray, upper: np.ndarray,
+        lower: np.ndarray, upper: np.ndarray, counts: int | None = None,
     ) -> None:  # fmt: skip
         self.constraints = LinearConstraint(matrix, row_low, row_high) if matrix.shape[0] else ()
         self.bounds = Bounds(lower, upper)
         self.integrality = np.ones(len(lower))
+        # The count variables come first; any columns after them are the either-or
+        # switches of `_with_links`, never seen by the caller.
+        self.counts = len(lower) if counts is None else counts
         self.solves = 0
 
     def _run(self, weights: np.ndarray) -> Any:
         self.solves += 1
+        full = np.zeros(len(self.integrality))
+        full[: self.counts] = weights
         return milp(
-            weights,
+            full,
             constraints=self.constraints,
             integrality=self.integrality,
             bounds=self.bounds,
@@ -482,15 +543,15 @@ class _Solver:
     def solve(self, weights: np.ndarray) -> np.ndarray | None:
         """Any integer solution found (optimal or not): a witness."""
         result = self._run(weights)
-        return None if result.x is None else np.rint(result.x)
+        return None if result.x is None else np.rint(result.x[: self.counts])
 
     def bound(self, var: int, sign: float) -> tuple[float | None, np.ndarray | None]:
         """The exact minimum (sign 1) or maximum (sign -1) of one variable, None if the
         solver stopped before proving it; and any integer solution found, as a witness."""
-        weights = np.zeros(len(self.integrality))
+        weights = np.zeros(self.counts)
         weights[var] = sign
         result = self._run(weights)
-        witness = None if result.x is None else np.rint(result.x)
+        witness = None if result.x is None else np.rint(result.x[: self.counts])
         if result.status != 0 or witness is None:
             return None, witness
         return float(witness[var]), witness
