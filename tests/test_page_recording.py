@@ -825,3 +825,22 @@ def test_a_single_setting_is_not_compared_with_itself() -> None:
     summary = texts(page, "summary")
     assert ONE_SETTING in summary and "could be compared" not in summary
     assert "above the limits" not in summary
+
+
+def test_no_undated_decision_is_said_plainly_and_a_shown_0_with_what_it_stands_for() -> None:
+    """An outside attacker read "0 incidents have no decision date: most are still open"
+    in a publication where 4 had none (shown as 0). Every decision dated: the internal
+    page says so; a publication showing 0 says what a 0 stands for; neither gives reasons
+    for undated decisions that are not there."""
+    from ypsi_audit.loading import load_incidents
+
+    frame = load_incidents(str(resources.sample_log()))
+    frame["decided_on"] = frame["decided_on"].fillna(frame["reported_on"])
+    log, spec = log_of(frame)
+    said = texts(page_of(log, spec), "timeliness")
+    assert "Every incident has a decision date." in said
+    assert "0 incidents have no decision date" not in said and "still open" not in said
+    log, spec = log_of(frame, audience="publication")
+    said = texts(page_of(log, spec, protect=identity), "timeliness")
+    assert "No incident is shown without a decision date (a count from 1 to 4 is shown " in said
+    assert "still open" not in said

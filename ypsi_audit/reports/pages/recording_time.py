@@ -13,7 +13,7 @@ from ..compare import CANT_TELL, year_on_year
 from ..ledger import TOTAL, CountTable, share_text
 from ..measures import ANY_GAP
 from ..page import Page
-from ..words import NOT_RECORDED, TERMS
+from ..words import NOT_RECORDED, TERMS, zero_caveat
 from . import Context
 from .recording_figures import (
     BAND_NAMES,
@@ -316,18 +316,28 @@ def timeliness_section(ctx: Context, page: Page, current: np.ndarray) -> None:
     counts = [table.value(TOTAL, band) for band in BAND_NAMES]
     middle = band_of(counts, 0.5)
     undated = table.value(TOTAL, NO_DATE)
-    no_date = (
-        f"{undated.text} incidents have no decision date"
-        if undated.shown
-        else "The number of incidents with no decision date is not shown"
-    )
+    none_undated = undated.shown and undated.value == 0
+    if none_undated:  # never "0 incidents have no decision date: most are still open"
+        no_date = (
+            f"No incident is shown without a decision date{zero_caveat(ctx.spec)}"
+            if ctx.spec.publication
+            else "Every incident has a decision date"
+        )
+    elif undated.shown:
+        no_date = f"{undated.text} incidents have no decision date"
+    else:
+        no_date = "The number of incidents with no decision date is not shown"
     dated = total_of(table, BAND_NAMES, TOTAL)
     if middle:
         of_dated = f"the {dated.text} dated decisions" if dated.shown else "dated decisions"
+        why = (
+            ""
+            if none_undated
+            else ": most are still open, some were decided without the date being written down"
+        )
         section.say(
             f"Across the trust, the middle decision was made {_band_words(middle)} after the "
-            f"report, and {trust['week']} of {of_dated} within a week. {no_date}: most "
-            "are still open, some were decided without the date being written down."
+            f"report, and {trust['week']} of {of_dated} within a week. {no_date}{why}."
         )
     else:
         are_dated = (
