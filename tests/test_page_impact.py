@@ -431,6 +431,20 @@ def test_a_publication_says_what_a_0_in_the_flips_stands_for(log: pd.DataFrame) 
     assert any("cannot tell for 0." in s for s in flips)
     assert all(note in s for s in flips if "for 0." in s or " with 0 of" in s)
     assert note not in texts(build(log, protect=true_counts, audience="internal"), "flips")
+    # the summary and the judgement say it too (a later attacker read "0 would be referred
+    # under the proposed policy only" where 4 would), and a shown 0 change is not "the same
+    # answer for every incident"
+    one = build(log, protect=small_as_0, audience="publication", settings="S01")
+    summary = texts(one, "summary")
+    assert (
+        "0 would be referred under the proposed policy only and 6 under the current policy "
+        f"only. {note}" in summary
+    )
+    assert texts(one, "judgement").endswith(note)
+    quiet = build(log, protect=small_as_0, audience="publication", settings="S03", period="2023-24")
+    assert "No incident is shown with a changed answer (a count from 1 to 4 is shown as 0 or " in (
+        texts(quiet, "summary")
+    )
 
 
 def test_publication_pages_read_only_the_ledger(log: pd.DataFrame) -> None:

@@ -31,6 +31,7 @@ from ..words import (
     empty_headline,
     no_incidents,
     outcome_labels,
+    zero_caveat,
     zero_note,
 )
 from . import Context
@@ -278,17 +279,22 @@ def _summary(ctx: Context, page: Page, pair: tuple[Side, Side], answers: Answers
         f"{current.route}; the proposed policy (**{proposed.name}**) says "
         f"{answers.refer('proposed').text} should be referred to {proposed.route}."
     )
+    undecided = [answers.undecided("current"), answers.undecided("proposed")]
     section.say(
         "Neither count includes the incidents a policy cannot decide because a field it "
-        f"needs is blank: {answers.undecided('current').text} under the current policy and "
-        f"{answers.undecided('proposed').text} under the proposed one."
+        f"needs is blank: {undecided[0].text} under the current policy and "
+        f"{undecided[1].text} under the proposed one."
+        + zero_note(ctx.spec, [answers.refer("current"), answers.refer("proposed"), *undecided])
     )
-    section.say(_change_sentence(answers))
+    section.say(_change_sentence(answers, ctx.spec))
 
 
-def _change_sentence(answers: Answers) -> str:
+def _change_sentence(answers: Answers, spec: Any) -> str:
     if is_zero(answers.changed):
+        if spec.publication:
+            return f"No incident is shown with a changed answer{zero_caveat(spec)}."
         return "The two policies give the same answer for every incident."
+    cited = [answers.only_proposed, answers.only_current]
     text = (
         f"The answer changes for {answers.changed.text} incidents: "
         f"{answers.only_proposed.text} would be referred under the proposed policy only and "
@@ -296,10 +302,10 @@ def _change_sentence(answers: Answers) -> str:
     )
     moving = answers.between_undecided
     if is_zero(moving):
-        return text + "."
+        return text + "." + zero_note(spec, cited)
     return (
         text + f"; for {moving.text}, one policy says the setting may deal with the incident "
-        "and the other cannot tell."
+        "and the other cannot tell." + zero_note(spec, [*cited, moving])
     )
 
 
@@ -571,6 +577,7 @@ def _judgement(ctx: Context, page: Page, pair: tuple[Side, Side]) -> dict[str, F
         f"Under the current policy, {under_now.text} decisions are judged as not referred "
         f"though the guidance says refer; under the proposed policy, {under_then.text}, of "
         f"which {new_under.text} are not judged so under the current policy."
+        + zero_note(ctx.spec, [under_now, under_then, new_under])
     )
     labels = consistency_labels(_route_words(pair))
     rows = []
