@@ -189,7 +189,15 @@ def test_a_pack_unsafe_beside_an_earlier_one_is_refused_and_not_kept(
         run(_part(tmp_path / "s03", secret, "S03"), progress=lambda _: None)
     assert caught.value.exit_code == 4 and "S03" in str(caught.value)
     assert "a grouping of incidents that no earlier pack counted" in str(caught.value)
+    assert "threshold" not in str(caught.value)  # the same threshold: nothing to advise
     assert not (tmp_path / "s03").exists() and len(Register(register_path(secret))) == 1
+    spec = RunSpec.build("report", input=str(resources.sample_log()), out=str(tmp_path / "t7"),
+                         audience="publication", secret=str(secret), settings="S03",
+                         threshold=7)  # fmt: skip
+    with pytest.raises(DisclosureError) as caught:
+        run(spec, progress=lambda _: None)
+    assert "earlier packs used --threshold 5 and this one 7" in str(caught.value)
+    assert "keep every pack at one threshold" in str(caught.value)
 
 
 def test_a_register_without_its_draw_file_keeps_the_draw_it_was_made_with(

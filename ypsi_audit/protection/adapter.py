@@ -78,7 +78,11 @@ def protector(
         if others:
             together = joint_audit([*others, record])
             if not together.passed:
-                raise DisclosureError(together.failures, 1, together=len(others))
+                raise DisclosureError(
+                    together.failures, 1, together=len(others),
+                    thresholds=[*(int(r.document.get("threshold", THRESHOLD)) for r in others),
+                                threshold],
+                )  # fmt: skip
             line += " " + together.joint_line(len(others))
         foot = done.report.foot(len(others))
         pages_ledger.audit_line = line

@@ -39,7 +39,16 @@ class DisclosureError(YpsiError):
 
     exit_code = 4
 
-    def __init__(self, failures: Sequence[str], draws: int, *, together: int = 0) -> None:
+    def __init__(
+        self,
+        failures: Sequence[str],
+        draws: int,
+        *,
+        together: int = 0,
+        thresholds: Sequence[int] = (),
+    ) -> None:
+        """`thresholds`: the thresholds of the earlier packs and then this one's, given
+        when they differ (the same incidents under two thresholds narrow each count)."""
         self.failures = list(failures)
         first = (self.failures[0] if self.failures else "the audit failed").rstrip(".")
         more = len(self.failures) - 1
@@ -52,7 +61,7 @@ class DisclosureError(YpsiError):
                 "academic year that has ended, with --period, if no earlier pack covered it: "
                 "a pack of all years covers every year) or keep this one for the "
                 "safeguarding team."
-            )
+            ) + _threshold_advice(thresholds)
         elif draws > 1:
             advice = (
                 "publish less detail (a higher --threshold, or fewer --settings, or one "
@@ -68,6 +77,21 @@ class DisclosureError(YpsiError):
             f"the publication pack failed its disclosure check after {draws} draw(s) of cell "
             f"keys: {first}{others}. No publication pack was written; {advice}"
         )
+
+
+def _threshold_advice(thresholds: Sequence[int]) -> str:
+    """Why a threshold that differs from the earlier packs' matters: one cell key moves
+    the same incidents under both thresholds, so the two shown numbers together allow
+    fewer true counts than either alone."""
+    if len(set(thresholds)) < 2:
+        return ""
+    *earlier, this = thresholds
+    shown = " and ".join(str(t) for t in sorted(set(earlier)))
+    return (
+        f" The trust's earlier packs used --threshold {shown} and this one {this}: the same "
+        "incidents shown under two thresholds narrow what each count can be, so keep every "
+        "pack at one threshold."
+    )
 
 
 @dataclass(frozen=True)
