@@ -325,6 +325,32 @@ def test_a_publication_ranks_devices_given_back_as_shown(published_sample: tuple
     assert line.endswith(" as shown (adjusted for publication).")
 
 
+def test_a_publication_says_devices_by_setting_can_add_to_more_than_the_total(
+    published_sample: tuple,
+) -> None:
+    """Trust F of the eighth outside attack: "8 devices were given back ..., the most in
+    S02 (8) and S01 (5)": the settings named, as shown, add to more than the total."""
+    from ypsi_audit.reports.ledger import TOTAL
+    from ypsi_audit.reports.pages.recording_figures import REFER
+
+    log, spec = published_sample
+
+    def total_shown_low(ledger: Ledger) -> dict:
+        shown = identity(ledger)
+        values, _ = shown["recording_devices_by_setting"]
+        named = values.loc[values.index != TOTAL, REFER].sort_values(ascending=False)
+        values.loc[TOTAL, REFER] = float(named.iloc[0])  # the total shown as the largest part
+        return shown
+
+    line = next(
+        x for x in page_of(log, spec, protect=total_shown_low).headlines[0].look_at
+        if "devices were given back" in x
+    )  # fmt: skip
+    named = [int(k) for k in re.findall(r"S\d+ \((\d+)\)", line)]
+    assert len(named) > 1 and sum(named) > int(line.split(" ", 1)[0])
+    assert line.endswith("so these can add up to more than the total).")
+
+
 def test_days_band_edges() -> None:
     days = np.array([0, 1, 2, 3, 4, 7, 8, 14, 15, 400, np.nan])
     assert recording_figures.days_band(days).tolist() == [

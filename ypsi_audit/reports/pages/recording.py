@@ -395,6 +395,11 @@ def headline(
                 and_list([f"{s} ({table.value(s, REFER).text})" for _, s in most]) if most else ""
             )
             as_shown = " as shown (adjusted for publication)" if table.adjusted else ""
+            if table.adjusted and sum(v for v, _ in most) > refer.value:
+                as_shown = (
+                    " as shown (counts adjusted for publication, so these can add up to more "
+                    "than the total)"
+                )
             look.append(
                 f"{refer.text} devices were given back in cases the guidance says should go to "
                 f"{route}" + (f", the most in {where}{as_shown}." if where else ".")
