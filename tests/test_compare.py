@@ -104,6 +104,30 @@ def test_a_change_that_holds_for_every_allowed_count_stays_beyond_chance() -> No
     assert row["beyond_chance"] and not row["unsure"]
 
 
+def test_no_change_as_shown_that_the_true_counts_could_make_one_is_marked() -> None:
+    """Trust F of the eighth outside attack: S01 shown as 0 of 5, then 5 of 12, is within
+    chance as shown (p = 0.24), but the shown 0 and 5 beside it can be 0 of 9, and the
+    shown 5 and 7 can be 9 of 14 (p = 0.003). The page may not say plainly that nothing
+    changed; the internal figures, and a steady large setting, are not marked."""
+    from ypsi_audit.reports.compare import could_change_sentence
+
+    before = gaps_table({"S01": (0, 5), "S02": (10, 30)})
+    now = gaps_table({"S01": (5, 7), "S02": (10, 30)})
+    published = year_on_year(now, before, ANY_GAP, threshold=5).set_index("setting")
+    assert not published.loc["S01", "beyond_chance"] and not published.loc["S01", "unsure"]
+    assert published.loc["S01", "could_change"] and not published.loc["S02", "could_change"]
+    exact = year_on_year(now, before, ANY_GAP).set_index("setting")
+    assert not exact["could_change"].any()
+    wide = gaps_table({"S01": (200, 300), "S02": (10, 30)})
+    same = year_on_year(wide, wide, ANY_GAP, threshold=5).set_index("setting")
+    assert not same.loc["S01", "could_change"]  # 200 of 500 twice: 4 each way changes nothing
+    assert "could show a change beyond chance for S01 and S03;" in could_change_sentence(
+        ["S01", "S03"], 12
+    )
+    many = could_change_sentence([f"S{i:02d}" for i in range(1, 8)], 12, trust=True)
+    assert "for 7 of the 12 settings compared, and for all settings together;" in many
+
+
 def test_true_range_is_what_a_reader_of_the_method_learns() -> None:
     assert true_range(0) == (0, 4)
     assert true_range(5) == (1, 9)

@@ -363,6 +363,32 @@ def test_the_front_page_names_the_settings_that_kept_the_most_referrals(
     assert line.endswith("adjusted for publication, the true ones could rank differently.")
 
 
+def test_a_publication_never_says_plainly_that_no_setting_changed_when_one_could(
+    sample, sample_page
+) -> None:
+    """The sample's under-escalation this year against last is within chance for every
+    setting, but in a publication the true counts behind the shown ones could put some
+    beyond it (an outside attacker read "No setting's share ... changed" beside 0 of 5,
+    then 5 of 12): the sentence says so and names them; the internal page does not."""
+    from ypsi_audit.reports.compare import year_on_year
+    from ypsi_audit.reports.measures import UNDER_ESCALATION
+
+    said = "No setting's share not referred though the guidance says refer changed"
+    assert said in texts(sample_page, "year_on_year")
+    assert "could show a change beyond chance" not in texts(sample_page, "year_on_year")
+    log, spec = sample[CHESHIRE]
+    public = spec.with_(audience="publication")
+    pages, ledger = build_pages(log, public, ["escalation"], protect=true_counts)
+    text = texts(pages["escalation"], "year_on_year")
+    now, before = (ledger.tables[f"decisions_by_setting_{w}_year"] for w in ("this", "last"))
+    changes = year_on_year(now, before, UNDER_ESCALATION, threshold=public.threshold)
+    could = [s for s in changes.loc[changes["could_change"], "setting"] if s.startswith("S")]
+    assert could and not changes["beyond_chance"].any()
+    sentence = text[text.index(said) :].split(" No setting's referral rate")[0]
+    assert "That is as shown" in sentence
+    assert re.findall(r"S\d+", sentence) == sorted(could)
+
+
 def test_police_outcomes_say_what_outcome_21_is_and_is_not(sample, sample_page) -> None:
     frame = sample[CHESHIRE][0].frame
     police = frame[frame["decision"] == "referred_police"]

@@ -565,6 +565,28 @@ def test_a_period_restricts_every_table_and_labels_the_context() -> None:
     )
 
 
+def test_a_publication_says_a_trust_change_within_chance_is_so_as_shown() -> None:
+    """2023-24 against 2022-23 in the sample: the trust's share fell within chance, but
+    the true counts behind the adjusted ones allow a fall beyond it, so a publication does
+    not say plainly 'within what chance can produce'; the internal page does."""
+    from ypsi_audit.reports.compare import year_on_year
+    from ypsi_audit.reports.ledger import TOTAL
+    from ypsi_audit.reports.measures import ANY_GAP
+
+    plain = "within what chance can produce."
+    internal = texts(page_of(*sample_log(CHESHIRE, period="2023-24")), "year_on_year")
+    assert plain in internal
+    spec = RunSpec.build("report", input=str(resources.sample_log()), out="unused",
+                         policy=CHESHIRE, audience="publication", period="2023-24")  # fmt: skip
+    pages, ledger = build_pages(AssessedLog.assess(spec), spec, ["recording"], protect=identity)
+    tables = [ledger.tables[f"recording_gaps_by_setting_{y}"] for y in ("2023-24", "2022-23")]
+    trust = year_on_year(*tables, ANY_GAP, threshold=spec.threshold).set_index("setting")
+    assert trust.loc[TOTAL, "could_change"] and not trust.loc[TOTAL, "beyond_chance"]
+    said = texts(pages["recording"], "year_on_year")
+    assert plain not in said
+    assert "within what chance can produce as shown, though the true counts" in said
+
+
 def test_a_single_year_says_there_is_no_year_before() -> None:
     log, spec = sample_log(CHESHIRE, period="2022-23")
     page = page_of(log, spec)

@@ -227,9 +227,13 @@ def could_be_within_sentence(settings: list[str], what: str) -> str:
     return _doubt_sentence(settings, f"above the limits for {what}", "within the limits")
 
 
+def _listed(settings: list[str]) -> str:
+    return settings[0] if len(settings) == 1 else ", ".join(settings[:-1]) + " and " + settings[-1]
+
+
 def _doubt_sentence(settings: list[str], shown: str, could: str) -> str:
     one = len(settings) == 1
-    listed = settings[0] if one else ", ".join(settings[:-1]) + " and " + settings[-1]
+    listed = _listed(settings)
     return (
         f"{'Setting' if one else 'Settings'} {listed} {'is' if one else 'are'} shown {shown}, "
         f"but the counts shown are adjusted for publication and the true ones could put "
@@ -259,7 +263,9 @@ def year_on_year(
     points and whether it is more than chance (Fisher's exact test, from published cells).
     With `threshold` (a publication), a change is more than chance only if it is so, the
     same way, at every corner of the true counts the shown ones allow; one that is so only
-    as shown is marked `unsure` (the adjustment could account for it)."""
+    as shown is marked `unsure` (the adjustment could account for it), and one that is
+    within chance as shown but beyond it at some corner is marked `could_change` (so a
+    page never says no setting changed while the true counts could say otherwise)."""
     settings = [r for r in now.shown.index if r != TOTAL]
     rows = []
     for setting in [*settings, TOTAL]:
@@ -272,41 +278,73 @@ def year_on_year(
         if k1 is not None and n1 and k0 is not None and n0:
             test = compare_proportions(int(k1), int(n1), int(k0), int(n0))
             beyond = bool(test["beyond_chance"])
-            holds = beyond and (
-                threshold is None or _holds_throughout(now, before, measure, setting, threshold)
+            corners = (
+                None if threshold is None else _corners(now, before, measure, setting, threshold)
             )
+            holds = beyond and (corners is None or _holds_throughout(corners))
+            could = not beyond and corners is not None and _beyond_somewhere(corners)
             row.update(rate_now=k1 / n1, rate_before=k0 / n0, change=test["change"],
                        p_value=test["p_value"], beyond_chance=holds,
-                       unsure=beyond and not holds)  # fmt: skip
+                       unsure=beyond and not holds, could_change=could)  # fmt: skip
         else:
             row.update(
                 rate_now=(k1 / n1) if (k1 is not None and n1) else np.nan,
                 rate_before=(k0 / n0) if (k0 is not None and n0) else np.nan,
                 change=np.nan, p_value=np.nan, beyond_chance=False, unsure=False,
+                could_change=False,
             )  # fmt: skip
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _holds_throughout(
+def _corners(
     now: CountTable, before: CountTable, measure: Measure, setting: str, threshold: int
-) -> bool:
-    """Whether Fisher's test finds a change the same way at every corner of the true
-    counts (numerator and the rest, each year) that the shown counts allow."""
+) -> list[dict[str, Any]] | None:
+    """Fisher's test at every corner of the true counts (numerator and the rest, each
+    year) that the shown counts allow; None when a count is not published."""
     spans_now = true_spans(now, measure, setting, threshold)
     spans_before = true_spans(before, measure, setting, threshold)
     if spans_now is None or spans_before is None:
+        return None
+    return [
+        compare_proportions(k1, k1 + r1, k0, k0 + r0)
+        for k1 in spans_now[0]
+        for r1 in spans_now[1]
+        for k0 in spans_before[0]
+        for r0 in spans_before[1]
+    ]
+
+
+def _holds_throughout(corners: list[dict[str, Any]] | None) -> bool:
+    """Whether the change is beyond chance, the same way, at every corner (a corner with
+    no incidents is not)."""
+    if not corners or not all(c["beyond_chance"] for c in corners):
         return False
-    signs = set()
-    for k1 in spans_now[0]:
-        for r1 in spans_now[1]:
-            for k0 in spans_before[0]:
-                for r0 in spans_before[1]:
-                    test = compare_proportions(k1, k1 + r1, k0, k0 + r0)
-                    if not test["beyond_chance"]:
-                        return False
-                    signs.add(np.sign(test["change"]))
-    return len(signs) == 1
+    return len({np.sign(c["change"]) for c in corners}) == 1
+
+
+def _beyond_somewhere(corners: list[dict[str, Any]]) -> bool:
+    """Whether some corner's change is beyond chance."""
+    return any(c["beyond_chance"] for c in corners)
+
+
+def could_change_sentence(settings: list[str], compared: int, *, trust: bool = False) -> str:
+    """What a publication adds when no change is beyond chance as shown but the true
+    counts behind some settings (of `compared`), or the trust's (`trust`), could make one
+    so: never a plain 'no setting changed'. Many settings are counted, not listed."""
+    which = []
+    if settings:
+        which.append(
+            _listed(settings) if len(settings) <= 4
+            else f"{len(settings)} of the {compared} settings compared"
+        )  # fmt: skip
+    if trust:
+        which.append("all settings together")
+    return (
+        "That is as shown: the counts are adjusted for publication, and the true ones could "
+        f"show a change beyond chance for {', and for '.join(which)}; the safeguarding team's own "
+        "report shows the true change."
+    )
 
 
 def critical_limits(theta: float, n: Any, level: float) -> tuple[np.ndarray, np.ndarray]:

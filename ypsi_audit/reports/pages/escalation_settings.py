@@ -14,6 +14,7 @@ from ..compare import (
     ONE_SETTING,
     compared,
     could_be_above,
+    could_change_sentence,
     doubts,
     flagged,
     positions,
@@ -363,7 +364,7 @@ def _changes_table(
     """One measure, last year beside this year, for each setting and the trust."""
     caption, phrase = words
     last_year, this_year = years
-    rows, moved, unsure = [], [], []
+    rows, moved, unsure, could = [], [], [], []
     for record in changes.itertuples():
         setting = record.setting
         earlier = rate(before, measure, setting)
@@ -373,6 +374,8 @@ def _changes_table(
         if record.unsure:
             chance = "Can't tell"
             unsure.append("across all settings" if setting == TOTAL else setting)
+        if record.could_change:
+            could.append(setting)
         name = "All settings" if setting == TOTAL else setting
         rows.append({"setting": name, "before": earlier.text(), "now": later.text(),
                      "change": change, "chance": chance})  # fmt: skip
@@ -389,6 +392,15 @@ def _changes_table(
         section.say(f"No setting's {phrase} could be compared: none has it shown in both years.")
     elif not unsure:
         section.say(f"No setting's {phrase} changed by more than chance would explain.")
+        if could:
+            settings = changes[changes["setting"] != TOTAL]
+            section.say(
+                could_change_sentence(
+                    [s for s in could if s != TOTAL],
+                    int(settings["change"].notna().sum()),
+                    trust=TOTAL in could,
+                )
+            )
     if unsure:
         section.say(
             f"The {phrase} shown changed by more than chance would explain "

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..compare import CANT_TELL, year_on_year
+from ..compare import CANT_TELL, could_change_sentence, year_on_year
 from ..ledger import TOTAL, CountTable, share_text
 from ..measures import ANY_GAP
 from ..page import Page
@@ -203,6 +203,9 @@ def year_on_year_section(ctx: Context, page: Page) -> None:
                 else ", which as shown is more than chance would explain, but the adjustment "
                 "made for publication could account for it."
                 if trust["unsure"]
+                else ", within what chance can produce as shown, though the true counts "
+                "behind the adjusted ones could show a change beyond chance."
+                if trust["could_change"]
                 else ", within what chance can produce."
             )
         )
@@ -233,6 +236,9 @@ def year_on_year_section(ctx: Context, page: Page) -> None:
             f"No setting changed by more than chance would explain ({tested} of "
             f"{len(settings)} settings had figures in both years)."
         )
+        could = settings[settings["could_change"]]["setting"].astype(str).tolist()
+        if could:
+            sentences.append(could_change_sentence(could, tested))
     section.say(" ".join(sentences))
     rows = []
     for record in changes.itertuples():
