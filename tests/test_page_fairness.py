@@ -509,3 +509,34 @@ def test_a_finding_the_adjusted_counts_could_make_chance_says_so() -> None:
     assert words.endswith("(as shown; the true counts could make it chance)")
     look = page_module._look_at(shown_at_10, "the police")
     assert look.endswith(f"That is as shown: {page_module.AS_SHOWN}.")
+
+
+def test_no_difference_as_shown_that_the_true_counts_could_make_one_is_said() -> None:
+    """The mirror: SEN children kept in the setting in 5 of 10 incidents the guidance says
+    refer, against 30 of 130 for others, is no clear difference as shown, but a count
+    shown as 5 can be 9 and the 5 beside it 1, and 9 of 10 is unlikely to be chance. A
+    publication's "no group ... than chance would explain" then says it is as shown; the
+    internal page (no threshold), a large group, and a difference that would only be one
+    of being referred more often are not doubted."""
+    from ypsi_audit.reports.pages import fairness_figures as ff
+    from ypsi_audit.stats import mantel_haenszel
+
+    def could(cells: list[list[float]], threshold: int | None, measure=UNDER) -> ff.Comparison:
+        array = np.array(cells, dtype=float)
+        result = mantel_haenszel(ff._long(array), "in_group", "event", "stratum", "n")
+        found = ff._estimate("child_sen", "yes", measure, array, result, False)
+        found.could_be_flag = ff._flag_at_a_corner(array, measure, threshold)
+        return found
+
+    small = could([[5, 5, 30, 100]], 5)
+    assert small.finding == "none" and small.could_be_flag
+    assert not could([[5, 5, 30, 100]], None).could_be_flag
+    assert not could([[30, 100, 30, 100]], 5).could_be_flag  # no count at 0 or 5
+    assert not could([[5, 5, 30, 100]], 5, page_module.REFERRAL).could_be_flag  # referred more
+    said = page_module._could_be_flag([small, could([[30, 100, 30, 100]], 5)])
+    assert said == (
+        " That is as shown: the true counts behind the adjusted ones could make a difference "
+        "for children with special educational needs unlikely to be chance; the "
+        "safeguarding team's own report shows which."
+    )
+    assert page_module._could_be_flag([could([[5, 5, 30, 100]], None)]) == ""

@@ -288,7 +288,7 @@ def _summary(section: Section, results: list[Comparison], route: str, *, empty: 
         section.say(
             f"In {where}, no group of children was more often left unreferred when the "
             "guidance says refer, or referred less often, than chance would explain, once the "
-            "guidance's answer is held fixed."
+            "guidance's answer is held fixed." + _could_be_flag(made)
         )
     if watch:
         further = "further " if flags else ""
@@ -344,6 +344,19 @@ def _not_compared(results: list[Comparison]) -> str:
                 segments.append(scope + _join(names))
         sentences.append(f"{why}: {'; '.join(segments)}.")
     return " ".join(sentences)
+
+
+def _could_be_flag(made: list[Comparison]) -> str:
+    """A publication's caveat after "no group ... than chance would explain" when the true
+    counts behind the adjusted ones could make a difference of concern a flag."""
+    groups = list(dict.fromkeys(who(c, capital=False) for c in made if c.could_be_flag))
+    if not groups:
+        return ""
+    return (
+        " That is as shown: the true counts behind the adjusted ones could make a difference "
+        f"for {_join(groups)} unlikely to be chance; the safeguarding team's own report "
+        "shows which."
+    )
 
 
 def _join(items: list[str]) -> str:
@@ -598,7 +611,7 @@ def _headline(results: list[Comparison], route: str) -> Headline:
         status = (
             "No group of children was more often left unreferred when the guidance says "
             "refer, or referred less often, than chance would explain, in the "
-            f"{len(made)} of {len(results)} comparisons that could be made."
+            f"{len(made)} of {len(results)} comparisons that could be made." + _could_be_flag(made)
         )
     look = [_look_at(c, route) for c in flags][:MOST_NAMED]
     look += [

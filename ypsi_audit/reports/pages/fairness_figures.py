@@ -83,6 +83,9 @@ class Comparison:
     # A publication's finding that some true counts behind the group's counts shown as 0
     # or the threshold would make weaker (chance, or only worth watching).
     could_be_chance: bool = False
+    # A publication's comparison, not a flag as shown, that some true counts behind the
+    # group's counts shown as 0 or the threshold would make a flag in a direction of concern.
+    could_be_flag: bool = False
 
     @property
     def made(self) -> bool:
@@ -224,9 +227,12 @@ def compare(
         bounds = (result["odds_ratio"], result["ci_low"], result["ci_high"])
         if result["usable"] and all(np.isfinite(b) and b > 0 for b in bounds):
             found = _estimate(column, group, measure, cells, result, by_setting)
-            if zeros_hide and found.finding == "flag":  # "worth watching" says chance
+            if zeros_hide:
                 threshold = tables.answers[column, contract.OUTCOMES[0]].threshold
-                found.could_be_chance = _weaker_at_a_corner(cells, found, threshold)
+                if found.finding == "flag":  # "worth watching" says chance already
+                    found.could_be_chance = _weaker_at_a_corner(cells, found, threshold)
+                else:
+                    found.could_be_flag = _flag_at_a_corner(cells, measure, threshold)
             return found
     return Comparison(column, group, measure, "cannot", zero_shown=zero)
 
@@ -256,18 +262,16 @@ def _level(result: dict) -> tuple[str, tuple[float, float]]:
     return "none", strict
 
 
-def _weaker_at_a_corner(cells: np.ndarray, found: Comparison, threshold: int | None) -> bool:
-    """Whether the true counts behind the group's counts shown as 0 or the threshold (a
-    few incidents can hide there) could make the finding weaker: each such count moved to
-    the end of its range that works against the finding, the totals as shown (so the rest
-    of the children take up the difference), and the estimate made again."""
+def _at_a_corner(cells: np.ndarray, threshold: int, higher: bool) -> dict | None:
+    """The estimate again with the group's counts shown as 0 or the threshold (a few
+    incidents can hide there) moved to the end of their ranges that pushes the group's
+    odds `higher` (or lower), the totals as shown (so the rest of the children take up the
+    difference); None when it cannot be made there."""
     from ...protection.cellkey import true_range
 
-    if threshold is None:
-        return False
     corner = cells.astype(float).copy()
     totals = corner[:, :2] + corner[:, 2:]
-    for j, low_end in ((0, found.higher), (1, not found.higher)):  # event, then other
+    for j, low_end in ((0, not higher), (1, higher)):  # event, then other
         for i, value in enumerate(corner[:, j]):
             if value in (0, threshold):
                 low, high = true_range(int(value), threshold)
@@ -276,10 +280,39 @@ def _weaker_at_a_corner(cells: np.ndarray, found: Comparison, threshold: int | N
     result = mantel_haenszel(_long(corner), "in_group", "event", "stratum", "n")
     bounds = (result["odds_ratio"], result["ci_low"], result["ci_high"])
     if not (result["usable"] and all(np.isfinite(b) and b > 0 for b in bounds)):
+        return None
+    return result
+
+
+def _weaker_at_a_corner(cells: np.ndarray, found: Comparison, threshold: int | None) -> bool:
+    """Whether the true counts behind the group's counts shown as 0 or the threshold could
+    make the finding weaker (each moved against it)."""
+    if threshold is None:
+        return False
+    result = _at_a_corner(cells, threshold, higher=not found.higher)
+    if result is None:
         return True
     level, _ = _level(result)
     order = {"none": 0, "watch": 1, "flag": 2}
     return (result["odds_ratio"] > 1) != found.higher or order[level] < order[found.finding]
+
+
+def _flag_at_a_corner(cells: np.ndarray, measure: Measure, threshold: int | None) -> bool:
+    """Whether the true counts behind the group's counts shown as 0 or the threshold could
+    make a difference of concern unlikely to be chance: kept in the setting when the
+    guidance says refer more or less often than other children, or referred less often."""
+    if threshold is None:
+        return False
+    directions = (True, False) if measure is UNDER else (False,)
+    for higher in directions:
+        result = _at_a_corner(cells, threshold, higher=higher)
+        if (
+            result is not None
+            and (result["odds_ratio"] > 1) == higher
+            and (_level(result)[0] == "flag")
+        ):
+            return True
+    return False
 
 
 def _estimate(
