@@ -107,7 +107,7 @@ def test_a_change_that_holds_for_every_allowed_count_stays_beyond_chance() -> No
 def test_no_change_as_shown_that_the_true_counts_could_make_one_is_marked() -> None:
     """Trust F of the eighth outside attack: S01 shown as 0 of 5, then 5 of 12, is within
     chance as shown (p = 0.24), but the shown 0 and 5 beside it can be 0 of 9, and the
-    shown 5 and 7 can be 9 of 14 (p = 0.003). The page may not say plainly that nothing
+    shown 5 can be 9, so 9 of 16 (p = 0.008). The page may not say plainly that nothing
     changed; the internal figures, and a steady large setting, are not marked."""
     from ypsi_audit.reports.compare import could_change_sentence
 

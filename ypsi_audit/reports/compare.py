@@ -264,8 +264,9 @@ def year_on_year(
     With `threshold` (a publication), a change is more than chance only if it is so, the
     same way, at every corner of the true counts the shown ones allow; one that is so only
     as shown is marked `unsure` (the adjustment could account for it), and one that is
-    within chance as shown but beyond it at some corner is marked `could_change` (so a
-    page never says no setting changed while the true counts could say otherwise)."""
+    within chance as shown but beyond it once the counts shown as 0 or the threshold (where
+    a few incidents can hide) take their ranges is marked `could_change` (the same
+    corners as a 95% interval's widening, not every cell's rare widest move)."""
     settings = [r for r in now.shown.index if r != TOTAL]
     rows = []
     for setting in [*settings, TOTAL]:
@@ -278,11 +279,14 @@ def year_on_year(
         if k1 is not None and n1 and k0 is not None and n0:
             test = compare_proportions(int(k1), int(n1), int(k0), int(n0))
             beyond = bool(test["beyond_chance"])
-            corners = (
-                None if threshold is None else _corners(now, before, measure, setting, threshold)
-            )
-            holds = beyond and (corners is None or _holds_throughout(corners))
-            could = not beyond and corners is not None and _beyond_somewhere(corners)
+            if threshold is None:
+                holds, could = beyond, False
+            elif beyond:
+                holds = _holds_throughout(_corners(now, before, measure, setting, threshold))
+                could = False
+            else:
+                small = _corners(now, before, measure, setting, threshold, small_only=True)
+                holds, could = False, bool(small) and _beyond_somewhere(small)
             row.update(rate_now=k1 / n1, rate_before=k0 / n0, change=test["change"],
                        p_value=test["p_value"], beyond_chance=holds,
                        unsure=beyond and not holds, could_change=could)  # fmt: skip
@@ -298,12 +302,18 @@ def year_on_year(
 
 
 def _corners(
-    now: CountTable, before: CountTable, measure: Measure, setting: str, threshold: int
+    now: CountTable,
+    before: CountTable,
+    measure: Measure,
+    setting: str,
+    threshold: int,
+    *,
+    small_only: bool = False,
 ) -> list[dict[str, Any]] | None:
     """Fisher's test at every corner of the true counts (numerator and the rest, each
-    year) that the shown counts allow; None when a count is not published."""
-    spans_now = true_spans(now, measure, setting, threshold)
-    spans_before = true_spans(before, measure, setting, threshold)
+    year) that the shown counts allow (`true_spans`); None when a count is not published."""
+    spans_now = true_spans(now, measure, setting, threshold, small_only=small_only)
+    spans_before = true_spans(before, measure, setting, threshold, small_only=small_only)
     if spans_now is None or spans_before is None:
         return None
     return [
