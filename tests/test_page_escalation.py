@@ -387,6 +387,10 @@ def test_a_publication_never_says_plainly_that_no_setting_changed_when_one_could
     sentence = text[text.index(said) :].split(" No setting's referral rate")[0]
     assert "That is as shown" in sentence
     assert re.findall(r"S\d+", sentence) == sorted(could)
+    rows = table(pages["escalation"], "year_on_year_under_escalation")
+    marked = [r["setting"] for r in rows if r["chance"] == "No, as shown"]
+    assert marked == sorted(could)
+    assert "No, as shown" not in str(table(sample_page, "year_on_year_under_escalation"))
 
 
 def test_police_outcomes_say_what_outcome_21_is_and_is_not(sample, sample_page) -> None:

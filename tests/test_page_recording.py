@@ -590,6 +590,8 @@ def test_a_publication_says_a_trust_change_within_chance_is_so_as_shown(
     said = texts(page_of(log, spec, protect=trust_shown), "year_on_year")
     assert plain not in said
     assert "rose from 0% to 33%, within what chance can produce as shown, though the true " in said
+    rows = table(page_of(log, spec, protect=trust_shown), "year_on_year", "Share of incidents")
+    assert by_first(rows)["All settings"]["beyond"] == "no, as shown"
 
 
 def test_a_single_year_says_there_is_no_year_before() -> None:

@@ -205,6 +205,23 @@ CANT_TELL = (
 )
 
 
+NO_AS_SHOWN = (
+    "“No, as shown”: the shares as shown differ by no more than chance, but the true counts "
+    "behind a count shown as 0 or the threshold could put the change beyond it."
+)
+
+
+def chance_word(record: Any) -> str:
+    """A year-on-year row's answer to "more than chance?"."""
+    if pd.isna(record.change):
+        return "–"
+    if record.unsure:
+        return "Can't tell"
+    if record.beyond_chance:
+        return "Yes"
+    return "No, as shown" if record.could_change else "No"
+
+
 def compared(placed: pd.DataFrame) -> tuple[int, int]:
     """How many settings could be placed, of how many."""
     return int((~placed["position"].isin(["not_shown", "alone"])).sum()), len(placed)

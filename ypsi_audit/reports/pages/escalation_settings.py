@@ -11,7 +11,9 @@ import pandas as pd
 
 from ..compare import (
     CANT_TELL,
+    NO_AS_SHOWN,
     ONE_SETTING,
+    chance_word,
     compared,
     could_be_above,
     could_change_sentence,
@@ -370,9 +372,8 @@ def _changes_table(
         earlier = rate(before, measure, setting)
         later = rate(now, measure, setting)
         change = "–" if pd.isna(record.change) else pct_point(record.change)
-        chance = "–" if pd.isna(record.change) else ("Yes" if record.beyond_chance else "No")
+        chance = chance_word(record)
         if record.unsure:
-            chance = "Can't tell"
             unsure.append("across all settings" if setting == TOTAL else setting)
         if record.could_change:
             could.append(setting)
@@ -422,7 +423,9 @@ def _changes_table(
         note=(
             "Change is in percentage points. “More than chance” means Fisher's exact test "
             "finds the two years' shares differ at the 5% level; with many settings, about 1 "
-            "in 20 will differ by chance alone." + (f" {CANT_TELL}" if unsure else "")
+            "in 20 will differ by chance alone."
+            + (f" {CANT_TELL}" if unsure else "")
+            + (f" {NO_AS_SHOWN}" if could else "")
         ),
         name=f"year_on_year_{measure.name}",
     )

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..compare import CANT_TELL, could_change_sentence, year_on_year
+from ..compare import CANT_TELL, NO_AS_SHOWN, chance_word, could_change_sentence, year_on_year
 from ..ledger import TOTAL, CountTable, share_text
 from ..measures import ANY_GAP
 from ..page import Page
@@ -249,15 +249,7 @@ def year_on_year_section(ctx: Context, page: Page) -> None:
                 "before": _k_of_n(tables[before], unit),
                 "now": _k_of_n(tables[now], unit),
                 "change": _points(record.change),
-                "beyond": (
-                    "–"
-                    if not np.isfinite(record.change)
-                    else "can't tell"
-                    if record.unsure
-                    else "yes"
-                    if record.beyond_chance
-                    else "no"
-                ),
+                "beyond": chance_word(record).lower(),
             }
         )
     section.add(
@@ -275,7 +267,8 @@ def year_on_year_section(ctx: Context, page: Page) -> None:
         "it is of. The change is in percentage points. “More than chance” means Fisher's exact "
         "test gives p below 0.05: about one setting in twenty will show such a change by "
         "chance alone. “–”: no incidents, or a figure not shown, in one of the years."
-        + (f" {CANT_TELL}" if unsure else ""),
+        + (f" {CANT_TELL}" if unsure else "")
+        + (f" {NO_AS_SHOWN}" if changes["could_change"].any() else ""),
         name="recording_year_on_year",
     )
 
