@@ -527,6 +527,9 @@ def test_a_period_restricts_every_table_and_labels_the_wider_trend(sample) -> No
         )
     captions = [b.caption for b in page.section("year_on_year").blocks]
     assert "The trust year by year (wider context: every year in the log)" in captions
+    yearly = [b for b in page.section("year_on_year").blocks if b.kind == "chart"]
+    assert len(yearly) == 1  # its points are years, so its axis says so
+    assert ">Academic year<" in yearly[0].svg and "Academic year and term" not in yearly[0].svg
     assert "Only the terms of 2023-24 are shown" in texts(page, "trend")
 
 

@@ -482,6 +482,7 @@ def _trust_trend(ctx: Context, section: Section, trend: CountTable, years: list[
             },
             title=f"The trust year by year{context}",
             y_title="Share",
+            x_title="Academic year",
         )
         section.add(
             "chart",
