@@ -24,6 +24,7 @@ import pandas as pd
 from ..stats import compare_proportions, funnel
 from .ledger import TOTAL, CountTable
 from .measures import Measure
+from .words import and_list
 
 POSITIONS = {
     "above_998": "above the outer (99.8%) limit: unlikely to be chance",
@@ -244,13 +245,9 @@ def could_be_within_sentence(settings: list[str], what: str) -> str:
     return _doubt_sentence(settings, f"above the limits for {what}", "within the limits")
 
 
-def _listed(settings: list[str]) -> str:
-    return settings[0] if len(settings) == 1 else ", ".join(settings[:-1]) + " and " + settings[-1]
-
-
 def _doubt_sentence(settings: list[str], shown: str, could: str) -> str:
     one = len(settings) == 1
-    listed = _listed(settings)
+    listed = and_list(settings)
     return (
         f"{'Setting' if one else 'Settings'} {listed} {'is' if one else 'are'} shown {shown}, "
         f"but the counts shown are adjusted for publication and the true ones could put "
@@ -362,7 +359,7 @@ def could_change_sentence(settings: list[str], compared: int, *, trust: bool = F
     which = []
     if settings:
         which.append(
-            _listed(settings) if len(settings) <= 4
+            and_list(settings) if len(settings) <= 4
             else f"{len(settings)} of the {compared} settings compared"
         )  # fmt: skip
     if trust:

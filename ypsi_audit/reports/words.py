@@ -7,11 +7,18 @@ fixed. Rule ids become the titles their policy file gives them (`AssessedLog.rul
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .. import contract
 
 NOT_RECORDED = "not recorded"
+
+
+def and_list(items: Sequence[str]) -> str:
+    """ "S01", "S01 and S02", "S01, S02 and S03"."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def outcome_labels(route: str) -> dict[str, str]:

@@ -25,6 +25,7 @@ from ..page import Headline, Page, Section
 from ..words import (
     CHARACTERISTICS,
     NOT_RECORDED,
+    and_list,
     empty_headline,
     group_heading,
     group_words,
@@ -275,7 +276,7 @@ def _summary(section: Section, results: list[Comparison], route: str, *, empty: 
         )
         unsure = [who(c, capital=False) for c in named if c.could_be_chance]
         if unsure:
-            text += f" For {_join(unsure)}, that holds for the counts as shown: {AS_SHOWN}."
+            text += f" For {and_list(unsure)}, that holds for the counts as shown: {AS_SHOWN}."
         section.add("callout", text=text, tone="attention")
     elif not made:
         section.say("No group of children could be compared: see below for why.")
@@ -341,7 +342,7 @@ def _not_compared(results: list[Comparison]) -> str:
             if len(names) > MOST_LISTED:
                 segments.append(f"{scope}{len(names)} groups (see the tables below)")
             elif names:
-                segments.append(scope + _join(names))
+                segments.append(scope + and_list(names))
         sentences.append(f"{why}: {'; '.join(segments)}.")
     return " ".join(sentences)
 
@@ -354,13 +355,9 @@ def _could_be_flag(made: list[Comparison]) -> str:
         return ""
     return (
         " That is as shown: the true counts behind the adjusted ones could make a difference "
-        f"for {_join(groups)} unlikely to be chance; the safeguarding team's own report "
+        f"for {and_list(groups)} unlikely to be chance; the safeguarding team's own report "
         "shows which."
     )
-
-
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _comparisons(ctx: Context, section: Section, results: list[Comparison]) -> None:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ...policy import Rule
 from ..ledger import TOTAL, CountTable, Figure, count_text
+from ..words import and_list
 from . import Context
 
 SHORT = ("not_done", "not_recorded")  # the requirement was not met
@@ -262,11 +263,6 @@ def band_of(counts: Sequence[Figure], fraction: float) -> str | None:
 
 def capital(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def and_list(items: Sequence[str]) -> str:
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def names(items: Sequence[str], *, capital: bool = True) -> str:
